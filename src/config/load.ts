@@ -1,0 +1,142 @@
+/**
+ * Loads the YAML config, validates it against the schema and resolves secrets. Every problem is
+ * reported at once, each naming the file, the line and the key, and saying what is expected.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { configSchema, type Config, type Secrets } from './schema.ts';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Each secret: the config key that names a file holding it, and the environment variable that
+ * may carry it instead (the environment wins, as in containers).
+ */
+const secretSources: { secret: keyof Secrets; path: string[]; env: string }[] = [
+  { secret: 'httpToken', path: ['http', 'token_file'], env: 'LABWATCH_HTTP_TOKEN' },
+  { secret: 'smtpPassword', path: ['notify', 'email', 'password_file'], env: 'LABWATCH_SMTP_PASSWORD' },
+  { secret: 'ntfyToken', path: ['notify', 'ntfy', 'token_file'], env: 'LABWATCH_NTFY_TOKEN' },
+  { secret: 'anthropicApiKey', path: ['anthropic', 'api_key_file'], env: 'ANTHROPIC_API_KEY' },
+];
+
+const inlineSecretHint: Record<string, string> = {
+  password: 'password_file (or the LABWATCH_SMTP_PASSWORD environment variable)',
+  token: 'token_file (or LABWATCH_HTTP_TOKEN / LABWATCH_NTFY_TOKEN)',
+  api_key: 'api_key_file (or ANTHROPIC_API_KEY)',
+};
+
+/** Orders "file:LINE: …" messages by line. */
+function byLine(a: string, b: string): number {
+  const line = (s: string) => Number(/^[^:]*:(\d+):/.exec(s)?.[1] ?? 0);
+  return line(a) - line(b);
+}
+
+/** A key left empty in YAML (`notify:` followed only by comments) means "use the defaults". */
+function dropNulls(v: unknown): unknown {
+  if (v === null) return undefined;
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const y = dropNulls(x);
+      if (y !== undefined) out[k] = y;
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Load from a YAML file, or from defaults alone when `file` is undefined. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  const source = file ?? 'defaults';
+  let raw: unknown = {};
+  let locate = (_path: PropertyKey[]): string => source;
+
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      throw new ConfigError(file, [`cannot read the config file: ${why}; pass an existing file with --config FILE`]);
+    }
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(
+        file,
+        doc.errors.map((e) => {
+          const at = lines.linePos(e.pos[0]);
+          return `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}`;
+        }),
+      );
+    }
+    raw = dropNulls(doc.toJS()) ?? {};
+    locate = (path) => {
+      // Walk up to the deepest existing node, so a missing key points at its parent block.
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n) as unknown[], true);
+        if (isNode(node) && node.range) return `${file}:${lines.linePos(node.range[0]).line}`;
+      }
+      return file;
+    };
+  }
+
+  if (env.LABWATCH_REDIS_URL && typeof raw === 'object' && raw !== null) {
+    const r = raw as Record<string, Record<string, unknown> | undefined>;
+    r.redis = { ...(r.redis ?? {}), url: env.LABWATCH_REDIS_URL };
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      source,
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.') || '(top level)';
+        let msg = issue.message.replace(/^Invalid input: /, '');
+        if (issue.code === 'invalid_type' && /received undefined$/.test(msg)) msg = `missing; ${msg.replace(/, received undefined$/, '')}`;
+        else if (issue.code === 'invalid_format' || issue.code === 'custom') msg = `expected ${msg}`;
+        if (issue.code === 'unrecognized_keys') {
+          const hints = issue.keys.map((k) => (inlineSecretHint[k] ? `${k}: secrets are not read inline, use ${inlineSecretHint[k]}` : k));
+          msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${hints.join('; ')}`;
+          return `${locate([...issue.path, issue.keys[0]!])}: ${key}: ${msg}`;
+        }
+        return `${locate(issue.path)}: ${key}: ${msg}`;
+      }).sort(byLine),
+    );
+  }
+
+  const cfg = parsed.data;
+  const secrets: Secrets = {};
+  const problems: string[] = [];
+  for (const s of secretSources) {
+    const fromEnv = env[s.env];
+    if (fromEnv) {
+      secrets[s.secret] = fromEnv.trim();
+      continue;
+    }
+    const fileKey = s.path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], cfg);
+    if (typeof fileKey !== 'string') continue;
+    try {
+      const value = readFileSync(fileKey, 'utf8').trim();
+      if (!value) problems.push(`${locate(s.path)}: ${s.path.join('.')}: ${fileKey} is empty; put the secret in it`);
+      else secrets[s.secret] = value;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push(
+        `${locate(s.path)}: ${s.path.join('.')}: cannot read ${fileKey} (${code ?? 'error'}); create it, make it readable by labwatch, or set ${s.env}`,
+      );
+    }
+  }
+  if (problems.length) throw new ConfigError(source, problems);
+  return { ...cfg, source, secrets };
+}

@@ -1,0 +1,127 @@
+/**
+ * The configuration file's schema: one zod object per block, defaults inside, TypeScript types
+ * inferred. The keys here are a public contract: add keys, never rename them.
+ *
+ * Secrets never appear inline: each has a `*_file` key (read at load) and an environment
+ * variable (see `secretSources` in load.ts), so a config file can be shared without leaking.
+ */
+import * as z from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as "500ms", "30s", "5m", "4h" or "7d"');
+
+export const redisConfig = z
+  .strictObject({
+    url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    /** Every key labwatch writes starts with this, so several instances can share one Redis. */
+    prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('labwatch'),
+  })
+  .default({ url: 'redis://127.0.0.1:6379', prefix: 'labwatch' });
+
+export const httpConfig = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'host:port, e.g. "127.0.0.1:9877" or "[::1]:9877"')
+      .default('127.0.0.1:9877'),
+    /** File holding the bearer token that /webhook/* (and later /mcp) require. */
+    token_file: z.string().optional(),
+    /** Largest accepted request body; Alertmanager storms of ~1000 alerts stay under 2 MiB. */
+    body_limit_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  })
+  .default({ listen: '127.0.0.1:9877', body_limit_bytes: 4 * 1024 * 1024 });
+
+export const emailConfig = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(587),
+  /** true = implicit TLS (port 465); false = STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  user: z.string().optional(),
+  password_file: z.string().optional(),
+  from: z.string().min(3),
+  to: z.array(z.string().min(3)).min(1, 'at least one recipient'),
+  /** Reject servers whose certificate does not verify (turn off only for self-signed lab CAs). */
+  tls_verify: z.boolean().default(true),
+});
+
+export const ntfyConfig = z.strictObject({
+  url: z.string().url().default('https://ntfy.sh'),
+  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'an ntfy topic: 1–64 letters, digits, "-" or "_"'),
+  token_file: z.string().optional(),
+});
+
+export const notifyConfig = z
+  .strictObject({
+    email: emailConfig.optional(),
+    ntfy: ntfyConfig.optional(),
+    /** Link target for "open in labwatch" in messages; defaults to the HTTP listen address. */
+    public_url: z.string().url().optional(),
+  })
+  .default({});
+
+export const anthropicConfig = z
+  .strictObject({
+    api_key_file: z.string().optional(),
+    base_url: z.string().url().optional(),
+    model: z.string().default('claude-sonnet-5-5'),
+  })
+  .default({ model: 'claude-sonnet-5-5' });
+
+export const queueConfig = z
+  .strictObject({
+    /** Attempts per job before it is kept as failed for inspection. */
+    attempts: z.number().int().min(1).max(100).default(10),
+    /** First retry delay; each later one doubles (exponential backoff). */
+    backoff: duration.default('5s'),
+    /** How long shutdown waits for running jobs before it gives up on them (they are retried later). */
+    shutdown_timeout: duration.default('20s'),
+  })
+  .default({ attempts: 10, backoff: '5s', shutdown_timeout: '20s' });
+
+export const incidentsConfig = z
+  .strictObject({
+    /** How long a resolved incident, its reports and delivery records stay in Redis. */
+    retention: duration.default('30d'),
+  })
+  .default({ retention: '30d' });
+
+export const logConfig = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  .default({ level: 'info' });
+
+export const configSchema = z.strictObject({
+  redis: redisConfig,
+  http: httpConfig,
+  notify: notifyConfig,
+  anthropic: anthropicConfig,
+  queue: queueConfig,
+  incidents: incidentsConfig,
+  log: logConfig,
+});
+
+export type FileConfig = z.infer<typeof configSchema>;
+
+/** Secrets resolved at load time, kept apart from the config so that logging the config is safe. */
+export interface Secrets {
+  httpToken?: string;
+  smtpPassword?: string;
+  ntfyToken?: string;
+  anthropicApiKey?: string;
+}
+
+export interface Config extends FileConfig {
+  /** Where the config came from, for messages ("defaults" when no file was given). */
+  source: string;
+  secrets: Secrets;
+}
+
+/** "30s" → 30000. The schema has already checked the shape. */
+export function ms(d: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

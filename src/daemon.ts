@@ -1,0 +1,143 @@
+/**
+ * The composition root: builds every part from the config, starts them in order and stops them
+ * in reverse. Constructors only assign; start() does the work. This is the one file that names
+ * the connectors and notifiers; the core never does.
+ */
+import { Redis } from 'ioredis';
+import { ms, type Config } from './config/schema.ts';
+import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
+import type { WebhookIntake } from './connectors/types.ts';
+import { buildHttpServer, parseListen } from './http/server.ts';
+import { Intake } from './incidents/intake.ts';
+import { IncidentStore } from './incidents/store.ts';
+import { EmailNotifier } from './notify/email.ts';
+import { notifyHandler } from './notify/job.ts';
+import { LogNotifier } from './notify/log.ts';
+import type { Notifier } from './notify/notifier.ts';
+import { NtfyNotifier } from './notify/ntfy.ts';
+import { JobQueues, jobId } from './queue/index.ts';
+import type { Logger } from './telemetry/log.ts';
+import { Metrics } from './telemetry/metrics.ts';
+import { DeterministicTriager } from './triage/index.ts';
+import { triageHandler } from './triage/job.ts';
+
+/** Every system that pushes alerts to labwatch. */
+const WEBHOOK_INTAKES: WebhookIntake[] = [alertmanagerIntake];
+
+export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {
+  const notifiers = new Map<string, Notifier>();
+  const { email, ntfy } = cfg.notify;
+  if (email) notifiers.set('email', new EmailNotifier({ ...email, ...(cfg.secrets.smtpPassword ? { password: cfg.secrets.smtpPassword } : {}) }));
+  if (ntfy) notifiers.set('ntfy', new NtfyNotifier({ ...ntfy, ...(cfg.secrets.ntfyToken ? { token: cfg.secrets.ntfyToken } : {}) }));
+  if (notifiers.size === 0) notifiers.set('log', new LogNotifier(log));
+  return notifiers;
+}
+
+/** The store's connection fails fast while Redis is away, so webhooks can answer 503 at once. */
+export function storeConnection(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5000,
+    connectionName: 'labwatch',
+  });
+}
+
+export class Daemon {
+  readonly metrics = new Metrics();
+  readonly redis: Redis;
+  readonly store: IncidentStore;
+  readonly queues: JobQueues;
+  readonly notifiers: Map<string, Notifier>;
+  readonly intake: Intake;
+  readonly http;
+  #redisDown = false;
+  #address = '';
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.redis = storeConnection(config.redis.url);
+    this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    this.queues = new JobQueues(
+      { redisUrl: config.redis.url, prefix: config.redis.prefix, attempts: config.queue.attempts, backoffMs: ms(config.queue.backoff) },
+      log,
+      (queue, data) => {
+        if (queue === 'notify') this.metrics.notifications.inc({ channel: (data as { channel: string }).channel, outcome: 'gave_up' });
+      },
+    );
+    this.notifiers = buildNotifiers(config, log);
+    const triager = new DeterministicTriager(
+      config.secrets.anthropicApiKey
+        ? 'AI triage is not available in this version of labwatch; this report is built from the alert alone.'
+        : 'AI triage is off (no Anthropic API key configured); this report is built from the alert alone.',
+    );
+    const channels = [...this.notifiers.keys()];
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, log, metrics: this.metrics }));
+    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, log, metrics: this.metrics }));
+    this.intake = new Intake(
+      this.store,
+      (id, rev) => this.queues.add('triage', { incidentId: id, revision: rev }, jobId('triage', id, rev)),
+      log,
+      this.metrics,
+    );
+    this.http = buildHttpServer({
+      intakes: WEBHOOK_INTAKES,
+      intake: this.intake,
+      metrics: this.metrics,
+      log,
+      ...(config.secrets.httpToken ? { token: config.secrets.httpToken } : {}),
+      bodyLimit: config.http.body_limit_bytes,
+      readiness: {
+        redis: async () => ((await this.redis.ping()) === 'PONG' ? null : 'Redis did not answer PING'),
+        workers: async () => (this.queues.running() ? null : 'queue workers are not running'),
+      },
+    });
+    this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
+  }
+
+  /** The address the HTTP server listens on, once started. */
+  get address(): string {
+    return this.#address;
+  }
+
+  async start(): Promise<void> {
+    const safeUrl = this.config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
+    this.redis.on('error', (err) => {
+      if (this.#redisDown) return;
+      this.#redisDown = true;
+      this.log.error({ redis: safeUrl, err: err.message }, 'Redis unreachable; webhooks answer 503 and jobs wait until it returns');
+    });
+    this.redis.on('ready', () => {
+      if (this.#redisDown) this.log.info({ redis: safeUrl }, 'Redis is back');
+      this.#redisDown = false;
+    });
+    try {
+      await this.redis.connect();
+    } catch (err) {
+      // ioredis keeps reconnecting; the daemon runs and reports not-ready until then.
+      this.log.error({ redis: safeUrl, err: (err as Error).message }, 'cannot reach Redis at start-up; retrying in the background');
+    }
+    this.queues.start();
+    this.intake.start();
+    const { host, port } = parseListen(this.config.http.listen);
+    this.#address = await this.http.listen({ host, port });
+    this.log.info(
+      { listen: this.#address, channels: [...this.notifiers.keys()], config: this.config.source },
+      'labwatch is running',
+    );
+  }
+
+  /** Stops intake first, lets running jobs finish within the configured bound, then closes Redis. */
+  async stop(): Promise<void> {
+    this.log.info('stopping: no new webhooks; waiting for running jobs');
+    await this.http.close().catch(() => {});
+    this.intake.stop();
+    await this.queues.stop(ms(this.config.queue.shutdown_timeout));
+    await Promise.all([...this.notifiers.values()].map((n) => n.close().catch(() => {})));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.log.info('stopped');
+  }
+}

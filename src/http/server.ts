@@ -1,0 +1,120 @@
+/**
+ * The HTTP face of the daemon: webhook intakes, health, readiness and metrics. Webhooks answer
+ * 200 only once their anomalies are committed to Redis, 503 (which Alertmanager retries) when
+ * they cannot be, and 400 with the field and the problem (never retried) for bad payloads.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { PayloadError, type WebhookIntake } from '../connectors/types.ts';
+import type { Intake } from '../incidents/intake.ts';
+import type { Logger } from '../telemetry/log.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { bearerChecker } from './auth.ts';
+
+export interface HttpDeps {
+  intakes: WebhookIntake[];
+  intake: Intake;
+  metrics: Metrics;
+  log: Logger;
+  token?: string;
+  bodyLimit: number;
+  /** Each readiness check returns null when fine, or what is wrong. */
+  readiness: Record<string, () => Promise<string | null>>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`http.listen: "${listen}" is not host:port`);
+  return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
+}
+
+function errorBody(error: string, hint?: string) {
+  return hint ? { error, hint } : { error };
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ bodyLimit: deps.bodyLimit, logger: false, return503OnClosing: true });
+  const authorised = bearerChecker(deps.token);
+
+  // Fastify's own errors (bad JSON, too large, wrong content type) in words a sender can act on.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const source = (req.routeOptions.config as { source?: string } | undefined)?.source;
+    if (source) deps.metrics.webhookRequests.inc({ source, outcome: (err.statusCode ?? 500) < 500 ? 'invalid' : 'error' });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send(errorBody(`body is larger than ${deps.bodyLimit} bytes`, 'raise http.body_limit_bytes, or lower max_alerts in the Alertmanager webhook config'));
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send(errorBody(`unsupported Content-Type ${req.headers['content-type'] ?? '(none)'}`, 'send the payload as application/json'));
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send(errorBody('body is empty; expected a JSON payload'));
+    if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      const detail = err instanceof SyntaxError ? `: ${err.message}` : '';
+      return reply.code(400).send(errorBody(`body is not valid JSON${detail}`, 'send the Alertmanager webhook payload as JSON'));
+    }
+    if ((err.statusCode ?? 500) < 500) return reply.code(err.statusCode!).send(errorBody(err.message));
+    deps.log.error({ err: err.message, url: req.url }, 'http: unexpected error');
+    return reply.code(500).send(errorBody('internal error; see the labwatch log'));
+  });
+
+  for (const intake of deps.intakes) {
+    const source = intake.source;
+    app.post(
+      `/webhook/${intake.path}`,
+      {
+        config: { source },
+        // Before the body is read: an unauthorised sender gets nothing parsed.
+        onRequest: async (req, reply) => {
+          if (!authorised(req.headers.authorization)) {
+            deps.metrics.webhookRequests.inc({ source, outcome: 'unauthorized' });
+            deps.log.warn({ source, remote: req.ip }, 'webhook refused: missing or wrong bearer token');
+            return reply
+              .code(401)
+              .header('WWW-Authenticate', 'Bearer realm="labwatch"')
+              .send(errorBody('missing or wrong bearer token', "set http_config.authorization.credentials(_file) in the sender to labwatch's http.token_file"));
+          }
+        },
+      },
+      async (req, reply) => {
+        let anomalies;
+        try {
+          anomalies = intake.parse(req.body);
+        } catch (err) {
+          if (!(err instanceof PayloadError)) throw err;
+          deps.metrics.webhookRequests.inc({ source, outcome: 'invalid' });
+          deps.log.warn({ source, remote: req.ip, err: err.message }, 'webhook payload refused');
+          return reply.code(400).send(errorBody(err.message));
+        }
+        try {
+          const committed = await deps.intake.accept(anomalies);
+          deps.metrics.webhookRequests.inc({ source, outcome: 'accepted' });
+          return reply.send({ status: 'ok', anomalies: anomalies.length, incidents: committed.map((c) => c.incident.id) });
+        } catch (err) {
+          deps.metrics.webhookRequests.inc({ source, outcome: 'unavailable' });
+          deps.log.error({ source, err: (err as Error).message }, 'webhook not stored: Redis unavailable; answering 503 so the sender retries');
+          return reply
+            .code(503)
+            .header('Retry-After', '10')
+            .send(errorBody('cannot store the alerts right now (Redis unavailable)', 'nothing was lost: the sender should retry'));
+        }
+      },
+    );
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const problems: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        const problem = await check().catch((e: Error) => e.message);
+        if (problem) problems[name] = problem;
+      }),
+    );
+    const ready = Object.keys(problems).length === 0;
+    return reply.code(ready ? 200 : 503).send(ready ? { status: 'ready' } : { status: 'not ready', problems });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('Content-Type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  return app;
+}

@@ -1,0 +1,30 @@
+/** Deterministic identities: fingerprints, group hashes, and severity words mapped to one scale. */
+import { createHash } from 'node:crypto';
+import type { Severity } from './types.ts';
+
+/** Short, stable hex hash of the parts (NUL-separated, so ["ab","c"] ≠ ["a","bc"]). */
+export function stableHash(parts: string[], length = 16): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, length);
+}
+
+/** Hash of a label set, independent of key order. */
+export function labelsFingerprint(labels: Record<string, string>): string {
+  const keys = Object.keys(labels).sort();
+  return stableHash(keys.flatMap((k) => [k, labels[k] ?? '']));
+}
+
+const SEVERITY_WORDS: Record<string, Severity> = {
+  critical: 'critical', crit: 'critical', page: 'critical', high: 'critical', error: 'critical',
+  emergency: 'critical', emerg: 'critical', alert: 'critical', major: 'critical', fatal: 'critical',
+  disaster: 'critical', p1: 'critical',
+  warning: 'warning', warn: 'warning', medium: 'warning', minor: 'warning', average: 'warning',
+  moderate: 'warning', p2: 'warning', p3: 'warning',
+  info: 'info', informational: 'info', information: 'info', low: 'info', notice: 'info',
+  none: 'info', debug: 'info', ok: 'info', p4: 'info', p5: 'info',
+};
+
+/** Maps the many severity words in the wild onto labwatch's three; unknown or missing → warning. */
+export function normaliseSeverity(word: string | undefined): Severity {
+  if (!word) return 'warning';
+  return SEVERITY_WORDS[word.trim().toLowerCase()] ?? 'warning';
+}

@@ -1,0 +1,92 @@
+/**
+ * Where anomalies enter the core, from any source. Commits each group's change to Redis, then
+ * queues triage for new revisions. The commit is the promise made to the sender; queueing may
+ * fail (Redis blip between the two steps), in which case the revision stays in the outbox and
+ * the sweeper queues it later. Job ids make double-queueing harmless.
+ */
+import type { Logger } from '../telemetry/log.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { IncidentStore, Committed } from './store.ts';
+import type { Anomaly } from './types.ts';
+
+export type EnqueueTriage = (incidentId: string, revision: number) => Promise<void>;
+
+export class Intake {
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping = false;
+
+  constructor(
+    private readonly store: IncidentStore,
+    private readonly enqueue: EnqueueTriage,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly sweepEveryMs = 10_000,
+  ) {}
+
+  /** Resolves once every anomaly is committed; rejects if any group could not be (the sender should retry). */
+  async accept(anomalies: Anomaly[]): Promise<Committed[]> {
+    const groups = new Map<string, Anomaly[]>();
+    for (const a of anomalies) {
+      const g = groups.get(a.groupKey);
+      if (g) g.push(a);
+      else groups.set(a.groupKey, [a]);
+      this.metrics.anomaliesReceived.inc({ source: a.source, status: a.status });
+    }
+    const committed: Committed[] = [];
+    for (const batch of groups.values()) {
+      const c = await this.store.ingest(batch);
+      if (c) committed.push(c);
+    }
+    for (const c of committed) {
+      const { incident } = c;
+      const log = this.log.child({ incident: incident.id, fingerprint: Object.keys(incident.anomalies) });
+      if (!c.announce) {
+        log.debug({ revision: incident.revision }, 'repeat of known anomalies: incident touched, no new work');
+        continue;
+      }
+      log.info({ revision: incident.revision, kind: incident.kind, severity: incident.severity, title: incident.title }, `incident ${incident.kind}`);
+      await this.#enqueue(incident.id, incident.revision, log);
+    }
+    return committed;
+  }
+
+  async #enqueue(id: string, revision: number, log: Logger): Promise<boolean> {
+    try {
+      await this.enqueue(id, revision);
+      await this.store.clearOutbox(id, revision);
+      return true;
+    } catch (err) {
+      log.warn({ revision, err: (err as Error).message }, 'could not queue triage yet; the outbox sweeper will retry');
+      return false;
+    }
+  }
+
+  /** Queues every revision still in the outbox. Safe to run anywhere, any time. */
+  async sweep(): Promise<number> {
+    if (this.#sweeping) return 0;
+    this.#sweeping = true;
+    let queued = 0;
+    try {
+      for (const { id, revision } of await this.store.pendingOutbox()) {
+        if (await this.#enqueue(id, revision, this.log.child({ incident: id }))) queued++;
+        else break; // Redis is still away; try again next time
+      }
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'outbox sweep skipped: Redis unreachable');
+    } finally {
+      this.#sweeping = false;
+    }
+    if (queued) this.log.info({ queued }, 'outbox sweep queued revisions left behind');
+    return queued;
+  }
+
+  start(): void {
+    void this.sweep();
+    this.#timer = setInterval(() => void this.sweep(), this.sweepEveryMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

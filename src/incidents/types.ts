@@ -1,0 +1,75 @@
+/**
+ * The values that flow through labwatch, left to right: Anomaly → Incident → Report. Each is a
+ * plain, JSON-serialisable value so that any stage can be tested alone and carried by BullMQ.
+ */
+
+export type Severity = 'critical' | 'warning' | 'info';
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+export interface Link {
+  title: string;
+  url: string;
+}
+
+/** A verdict that something is wrong (firing) or no longer wrong (resolved), from a rule or an alert. */
+export interface Anomaly {
+  /** Stable across restarts and hosts: derived from labels and rule ids only, never from free text. */
+  fingerprint: string;
+  /** Which connector produced it: "alertmanager", "smart", "zfs", … */
+  source: string;
+  /** The rule id or alertname. */
+  rule: string;
+  severity: Severity;
+  /** What is affected, in the homelab's words: an instance, `disk:<serial>`, `pool:tank`. */
+  subject: string;
+  host: string;
+  summary: string;
+  description?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: Link[];
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  /** Anomalies sharing a group key become one incident. */
+  groupKey: string;
+}
+
+export interface AnomalyState extends Anomaly {
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** Deliveries of this anomaly that changed nothing (Alertmanager repeats, unchanged polls). */
+  repeats: number;
+}
+
+export type IncidentStatus = 'firing' | 'resolved';
+export type RevisionKind = 'opened' | 'updated' | 'resolved';
+
+/**
+ * A group of anomalies that one person should hear about once. Its revision goes up only on a
+ * material change (an anomaly starts or stops firing, severity changes); each revision is
+ * triaged and notified once.
+ */
+export interface Incident {
+  id: string;
+  groupKey: string;
+  /** Position of this incident among those of its group key (1 for the first). */
+  seq: number;
+  title: string;
+  host: string;
+  severity: Severity;
+  status: IncidentStatus;
+  /** 0 = recorded but never announced (e.g. a resolution for an alert labwatch never saw fire). */
+  revision: number;
+  kind: RevisionKind;
+  /** What changed in this revision, in words, for the report. */
+  changes: string[];
+  /** When labwatch opened the incident. */
+  openedAt: string;
+  /** When the problem started, by its own account: the earliest start of a firing anomaly. */
+  since: string;
+  updatedAt: string;
+  lastSeenAt: string;
+  resolvedAt?: string;
+  anomalies: Record<string, AnomalyState>;
+}

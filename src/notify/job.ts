@@ -1,0 +1,44 @@
+/**
+ * The "notify" job: delivers one report revision on one channel, exactly once as far as labwatch
+ * can tell. The delivery record is checked before sending and written right after, before the
+ * job completes; a final failure (bad credentials, refused recipient) is not retried.
+ */
+import type { IncidentStore } from '../incidents/store.ts';
+import { FinalError, type Handler } from '../queue/index.ts';
+import type { Logger } from '../telemetry/log.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { NotifyError, type Notifier } from './notifier.ts';
+
+export function notifyHandler(deps: {
+  store: IncidentStore;
+  notifiers: Map<string, Notifier>;
+  log: Logger;
+  metrics: Metrics;
+}): Handler<'notify'> {
+  return async ({ incidentId, revision, channel }, ctx) => {
+    const log = deps.log.child({ incident: incidentId, revision, channel });
+    if (await deps.store.wasDelivered(incidentId, revision, channel)) {
+      deps.metrics.notifications.inc({ channel, outcome: 'duplicate' });
+      log.info('already delivered on this channel; not sending again');
+      return;
+    }
+    const notifier = deps.notifiers.get(channel);
+    if (!notifier) throw new FinalError(`notify: channel "${channel}" is no longer configured; the report stays in Redis`);
+    const report = await deps.store.getReport(incidentId, revision);
+    if (!report) throw new FinalError(`notify: report ${incidentId} revision ${revision} is gone from Redis (past retention?)`);
+
+    let ref: string | undefined;
+    try {
+      ref = await notifier.send(report);
+    } catch (err) {
+      const retryable = !(err instanceof NotifyError) || err.retryable;
+      deps.metrics.notifications.inc({ channel, outcome: 'failed' }); // 'gave_up' is counted when the job fails for good
+      if (!retryable) throw new FinalError((err as Error).message);
+      log.warn({ attempt: ctx.attemptsMade + 1, of: ctx.attempts, err: (err as Error).message }, 'delivery failed; will retry');
+      throw err;
+    }
+    await deps.store.markDelivered(incidentId, revision, channel, ref);
+    deps.metrics.notifications.inc({ channel, outcome: 'sent' });
+    log.info({ ref, kind: report.kind }, 'delivered');
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * ntfy over HTTP: one POST per report to <url>/<topic>, with Title, Priority, Tags and Click
+ * headers and a plain-text body cut to ntfy's 4,096-byte limit. 429 and 5xx are retried (ntfy
+ * sends no Retry-After, so the queue's backoff paces us); 400/401/403 are final.
+ */
+import type { Report } from '../triage/report.ts';
+import { NotifyError, type Notifier } from './notifier.ts';
+import { renderPush } from './render.ts';
+
+export interface NtfySettings {
+  url: string;
+  topic: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+/** HTTP header values must be Latin-1; anything else is sent RFC 2047-encoded, which ntfy decodes. */
+export function headerValue(s: string): string {
+  const clean = s.replace(/[\r\n]+/g, ' ');
+  return /^[\x20-\x7e]*$/.test(clean) ? clean : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
+}
+
+export class NtfyNotifier implements Notifier {
+  readonly channel = 'ntfy';
+  readonly #endpoint: string;
+
+  constructor(private readonly settings: NtfySettings) {
+    this.#endpoint = `${settings.url.replace(/\/+$/, '')}/${settings.topic}`;
+  }
+
+  #auth(): Record<string, string> {
+    return this.settings.token ? { Authorization: `Bearer ${this.settings.token}` } : {};
+  }
+
+  async send(report: Report): Promise<string | undefined> {
+    const push = renderPush(report);
+    let res: Response;
+    try {
+      res = await fetch(this.#endpoint, {
+        method: 'POST',
+        headers: {
+          ...this.#auth(),
+          'Content-Type': 'text/plain; charset=utf-8',
+          Title: headerValue(push.title),
+          Priority: String(push.priority),
+          Tags: headerValue(push.tags.join(',')),
+          ...(push.click ? { Click: push.click } : {}),
+        },
+        body: push.body,
+        signal: AbortSignal.timeout(this.settings.timeoutMs ?? 15_000),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      throw new NotifyError(this.channel, `cannot reach ${this.#endpoint} (${cause}); is the ntfy server up?`, true);
+    }
+    const body = await res.text().catch(() => '');
+    if (res.ok) {
+      try {
+        return (JSON.parse(body) as { id?: string }).id;
+      } catch {
+        return undefined;
+      }
+    }
+    let detail = body.trim().slice(0, 300);
+    try {
+      detail = (JSON.parse(body) as { error?: string }).error ?? detail;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    if (res.status === 401 || res.status === 403)
+      throw new NotifyError(this.channel, `${this.#endpoint} refused our credentials (${res.status}: ${detail}); check notify.ntfy.token_file`, false);
+    if (res.status === 429)
+      throw new NotifyError(this.channel, `${this.#endpoint} is rate-limiting us (429: ${detail}); backing off`, true);
+    throw new NotifyError(this.channel, `${this.#endpoint} answered ${res.status}: ${detail}`, res.status >= 500);
+  }
+
+  async probe(): Promise<void> {
+    const base = this.settings.url.replace(/\/+$/, '');
+    let res: Response;
+    try {
+      // /v1/health needs no auth; the topic's /auth endpoint checks our token can publish.
+      res = await fetch(`${this.#endpoint}/auth`, { headers: this.#auth(), signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      throw new NotifyError(this.channel, `cannot reach ${base} (${cause}); check notify.ntfy.url`, true);
+    }
+    if (res.status === 401 || res.status === 403)
+      throw new NotifyError(this.channel, `${base} refused our credentials for topic ${this.settings.topic} (${res.status}); check notify.ntfy.token_file`, false);
+    if (!res.ok && res.status !== 404) throw new NotifyError(this.channel, `${base} answered ${res.status}`, res.status >= 500);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,148 @@
+/**
+ * One renderer for every channel: a report becomes a subject, plain text, HTML (readable on a
+ * phone, no remote images, every value escaped) and an ntfy message within ntfy's size limit.
+ * Alert text is data: it is escaped, never interpreted.
+ */
+import type { Report } from '../triage/report.ts';
+import { formatTime } from '../triage/deterministic.ts';
+
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface RenderedPush {
+  title: string;
+  body: string;
+  /** ntfy priority 1–5. */
+  priority: number;
+  tags: string[];
+  click?: string;
+}
+
+/** ntfy refuses bodies over 4,096 bytes unless the server has attachments enabled. */
+export const NTFY_BODY_LIMIT_BYTES = 4096;
+
+const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '' } as const;
+
+export function subjectOf(r: Report): string {
+  const state = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
+  return `[${state}] ${r.host ? `${r.host}: ` : ''}${r.title}${KIND_WORD[r.kind]}`.replace(/[\r\n]+/g, ' ').slice(0, 250);
+}
+
+function footer(r: Report): string[] {
+  const producer = r.producer === 'ai' ? 'investigated by Claude' : 'deterministic report';
+  return [`labwatch · incident ${r.incidentId} · revision ${r.revision} · ${producer}`, ...r.notes];
+}
+
+export function renderText(r: Report): string {
+  const out: string[] = [];
+  const head = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
+  out.push(`${head}${r.host ? ` · ${r.host}` : ''} · ${r.title}`);
+  out.push(
+    r.kind === 'resolved'
+      ? `Firing from ${formatTime(r.since)} to ${formatTime(r.resolvedAt ?? r.createdAt)}`
+      : `Firing since ${formatTime(r.since)}`,
+  );
+  out.push('', r.summary);
+  if (r.changes.length && r.kind !== 'opened') out.push('', 'What changed', ...r.changes.map((c) => `  • ${c}`));
+  if (r.facts.length) {
+    out.push('', 'What was observed');
+    for (const f of r.facts) out.push(...f.text.split('\n').map((l, i) => (i === 0 ? `  • ${l}` : `    ${l}`)));
+  }
+  if (r.causes.length) {
+    out.push('', 'Probable cause (hypotheses)');
+    for (const c of r.causes) out.push(`  • ${c.text}${c.confidence ? ` [confidence: ${c.confidence}]` : ''}`);
+  }
+  if (r.actions.length) {
+    out.push('', 'What to do');
+    r.actions.forEach((a, i) => out.push(`  ${i + 1}. ${a.text}${a.urgency ? ` [${a.urgency}]` : ''}`));
+  }
+  if (r.links.length) out.push('', 'Links', ...r.links.map((l) => `  ${l.title}: ${l.url}`));
+  out.push('', '--', ...footer(r));
+  return out.join('\n') + '\n';
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const SEVERITY_COLOUR = { critical: '#b42318', warning: '#b54708', info: '#175cd3' } as const;
+
+export function renderHtml(r: Report): string {
+  const e = escapeHtml;
+  const colour = r.kind === 'resolved' ? '#067647' : SEVERITY_COLOUR[r.severity];
+  const badge = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
+  const section = (title: string, body: string) =>
+    `<h3 style="font-size:15px;margin:18px 0 6px">${e(title)}</h3>${body}`;
+  const list = (items: string[], ordered = false) =>
+    `<${ordered ? 'ol' : 'ul'} style="margin:0;padding-left:20px">${items.map((i) => `<li style="margin:4px 0">${i}</li>`).join('')}</${ordered ? 'ol' : 'ul'}>`;
+  const multiline = (s: string) => e(s).replace(/\n/g, '<br>');
+
+  const parts: string[] = [];
+  parts.push(
+    `<div style="border-left:4px solid ${colour};padding:4px 12px">` +
+      `<div style="font-size:12px;font-weight:bold;color:${colour}">${e(badge)}${r.host ? ` · ${e(r.host)}` : ''}</div>` +
+      `<h2 style="font-size:18px;margin:4px 0">${e(r.title)}</h2>` +
+      `<div style="font-size:12px;color:#555">${e(
+        r.kind === 'resolved'
+          ? `Firing from ${formatTime(r.since)} to ${formatTime(r.resolvedAt ?? r.createdAt)}`
+          : `Firing since ${formatTime(r.since)}`,
+      )}</div></div>`,
+  );
+  parts.push(`<p style="margin:14px 0">${multiline(r.summary)}</p>`);
+  if (r.changes.length && r.kind !== 'opened') parts.push(section('What changed', list(r.changes.map(e))));
+  if (r.facts.length) parts.push(section('What was observed', list(r.facts.map((f) => multiline(f.text)))));
+  if (r.causes.length)
+    parts.push(
+      section(
+        'Probable cause (hypotheses)',
+        list(r.causes.map((c) => `${e(c.text)}${c.confidence ? ` <i>(confidence: ${e(c.confidence)})</i>` : ''}`)),
+      ),
+    );
+  if (r.actions.length)
+    parts.push(
+      section('What to do', list(r.actions.map((a) => `${e(a.text)}${a.urgency ? ` <b>[${e(a.urgency)}]</b>` : ''}`), true)),
+    );
+  if (r.links.length)
+    parts.push(section('Links', list(r.links.map((l) => `<a href="${e(l.url)}">${e(l.title)}</a>`))));
+  parts.push(`<p style="font-size:11px;color:#777;margin-top:24px">${footer(r).map(e).join('<br>')}</p>`);
+  return (
+    '<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"></head>' +
+    `<body style="font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1d2939;max-width:640px;margin:0 auto;padding:12px">${parts.join('')}</body></html>`
+  );
+}
+
+export function render(r: Report): Rendered {
+  return { subject: subjectOf(r), text: renderText(r), html: renderHtml(r) };
+}
+
+/** Cuts a string to at most `limit` UTF-8 bytes without splitting a character, marking the cut. */
+export function truncateUtf8(s: string, limit: number, marker = '\n… (truncated)'): string {
+  const buf = Buffer.from(s, 'utf8');
+  if (buf.length <= limit) return s;
+  const room = limit - Buffer.byteLength(marker);
+  let end = Math.max(0, room);
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--; // back off continuation bytes
+  return buf.subarray(0, end).toString('utf8') + marker;
+}
+
+const PRIORITY = { critical: 5, warning: 4, info: 3 } as const;
+const TAG = { critical: 'rotating_light', warning: 'warning', info: 'information_source' } as const;
+
+export function renderPush(r: Report): RenderedPush {
+  const resolved = r.kind === 'resolved';
+  const lines: string[] = [r.summary];
+  if (r.changes.length && r.kind !== 'opened') lines.push('', ...r.changes.map((c) => `• ${c}`));
+  if (!resolved && r.actions.length) lines.push('', 'What to do:', ...r.actions.slice(0, 3).map((a, i) => `${i + 1}. ${a.text}`));
+  lines.push('', `incident ${r.incidentId} · rev ${r.revision}`);
+  const click = r.links.find((l) => l.title === 'Runbook')?.url ?? r.links[0]?.url;
+  return {
+    title: subjectOf(r),
+    body: truncateUtf8(lines.join('\n'), NTFY_BODY_LIMIT_BYTES),
+    priority: resolved ? 2 : PRIORITY[r.severity],
+    tags: [resolved ? 'white_check_mark' : TAG[r.severity], ...new Set(r.alerts.map((a) => a.name))].slice(0, 5),
+    ...(click ? { click } : {}),
+  };
+}

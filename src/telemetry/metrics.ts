@@ -1,0 +1,78 @@
+/**
+ * The Prometheus registry: every labwatch_ family is declared here, once, with its help text.
+ * Gauges that describe state (incidents, queue depth) are read from Redis at scrape time
+ * through providers that the daemon plugs in.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type StateCounts = Record<string, number>;
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly webhookRequests = new Counter({
+    name: 'labwatch_webhook_requests_total',
+    help: 'Webhook requests by source and outcome (accepted, invalid, unauthorized, unavailable, error).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly anomaliesReceived = new Counter({
+    name: 'labwatch_anomalies_received_total',
+    help: 'Anomalies taken in, by source and status (firing, resolved).',
+    labelNames: ['source', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifications = new Counter({
+    name: 'labwatch_notifications_total',
+    help: 'Notification attempts by channel and outcome (sent, failed, duplicate, gave_up).',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reports = new Counter({
+    name: 'labwatch_reports_total',
+    help: 'Reports produced by kind (opened, updated, resolved) and producer (deterministic, ai).',
+    labelNames: ['kind', 'producer'] as const,
+    registers: [this.registry],
+  });
+
+  #incidentStates: () => Promise<StateCounts> = async () => ({});
+  #queueStates: () => Promise<Record<string, StateCounts>> = async () => ({});
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'labwatch_' });
+    const self = this;
+    new Gauge({
+      name: 'labwatch_incidents',
+      help: 'Incidents held in Redis, by state (firing, resolved).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await self.#incidentStates().catch(() => null);
+        this.reset();
+        if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'labwatch_queue_jobs',
+      help: 'Jobs in each BullMQ queue, by state (waiting, active, delayed, completed, failed).',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const byQueue = await self.#queueStates().catch(() => null);
+        this.reset();
+        if (byQueue)
+          for (const [queue, counts] of Object.entries(byQueue))
+            for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+      },
+    });
+  }
+
+  /** Plug in the readers of state that lives in Redis (called at every scrape; errors leave the gauge empty). */
+  provide(p: { incidentStates?: () => Promise<StateCounts>; queueStates?: () => Promise<Record<string, StateCounts>> }): void {
+    if (p.incidentStates) this.#incidentStates = p.incidentStates;
+    if (p.queueStates) this.#queueStates = p.queueStates;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The report a person receives about one incident revision. Triage by Claude and the
+ * deterministic fallback both produce this shape; renderers and notifiers only know this.
+ */
+import type { Link, RevisionKind, Severity } from '../incidents/types.ts';
+
+export interface Fact {
+  text: string;
+  /** Where the fact came from: an alert, a tool call ("smart_drive_health({…})"), a rule. */
+  source?: string;
+}
+
+export interface Cause {
+  text: string;
+  /** Causes are hypotheses; confidence says how strongly the evidence supports each. */
+  confidence?: 'low' | 'medium' | 'high';
+}
+
+export interface Action {
+  text: string;
+  urgency?: 'now' | 'soon' | 'when convenient';
+}
+
+export interface AlertLine {
+  name: string;
+  status: 'firing' | 'resolved';
+  severity: Severity;
+  subject: string;
+  since: string;
+  endedAt?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface Report {
+  incidentId: string;
+  revision: number;
+  kind: RevisionKind;
+  /** "deterministic" (rules and alert text only) or "ai" (Claude's investigation). */
+  producer: 'deterministic' | 'ai';
+  severity: Severity;
+  host: string;
+  title: string;
+  /** One paragraph: what is happening and why it matters. */
+  summary: string;
+  changes: string[];
+  facts: Fact[];
+  causes: Cause[];
+  actions: Action[];
+  alerts: AlertLine[];
+  links: Link[];
+  openedAt: string;
+  /** When the problem started (earliest firing alert). */
+  since: string;
+  resolvedAt?: string;
+  createdAt: string;
+  /** Said in the footer: e.g. why the AI part is missing. */
+  notes: string[];
+}
