@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import { issueMessage, issuePath } from '../util/zod.ts';
 import { configSchema, type Config, type Secrets } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -101,10 +102,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     throw new ConfigError(
       source,
       parsed.error.issues.map((issue) => {
-        const key = issue.path.join('.') || '(top level)';
-        let msg = issue.message.replace(/^Invalid input: /, '');
-        if (issue.code === 'invalid_type' && /received undefined$/.test(msg)) msg = `missing; ${msg.replace(/, received undefined$/, '')}`;
-        else if (issue.code === 'invalid_format' || issue.code === 'custom') msg = `expected ${msg}`;
+        const key = issuePath(issue.path) || '(top level)';
+        let msg = issueMessage(issue);
         if (issue.code === 'unrecognized_keys') {
           const hints = issue.keys.map((k) => (inlineSecretHint[k] ? `${k}: secrets are not read inline, use ${inlineSecretHint[k]}` : k));
           msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${hints.join('; ')}`;

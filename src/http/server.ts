@@ -34,6 +34,8 @@ function errorBody(error: string, hint?: string) {
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ bodyLimit: deps.bodyLimit, logger: false, return503OnClosing: true });
   const authorised = bearerChecker(deps.token);
+  // Webhooks are JSON; a text/plain body would reach the intake as a string and confuse the sender.
+  app.removeContentTypeParser('text/plain');
 
   // Fastify's own errors (bad JSON, too large, wrong content type) in words a sender can act on.
   app.setErrorHandler((err: FastifyError, req, reply) => {

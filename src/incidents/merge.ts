@@ -39,9 +39,10 @@ function titleOf(states: AnomalyState[]): { title: string; host: string } {
   const lead = [...(firing.length ? firing : states)].sort(
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.firstSeenAt.localeCompare(b.firstSeenAt),
   )[0]!;
-  const hosts = new Set(states.map((s) => s.host));
+  // The host of what is firing; alerts without a host label do not count as another host.
+  const hosts = new Set((firing.length ? firing : states).map((s) => s.host).filter(Boolean));
   const others = firing.length > 1 ? ` (+${firing.length - 1} more)` : '';
-  return { title: lead.summary + others, host: hosts.size === 1 ? lead.host : `${hosts.size} hosts` };
+  return { title: lead.summary + others, host: hosts.size <= 1 ? ([...hosts][0] ?? '') : `${hosts.size} hosts` };
 }
 
 function sinceOf(states: AnomalyState[]): string {

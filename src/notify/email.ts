@@ -20,8 +20,13 @@ export interface EmailSettings {
   tls_verify: boolean;
 }
 
-/** SMTP failures a retry cannot fix: credentials and permanent (5xx) refusals. */
+/**
+ * SMTP failures a retry cannot fix: bad credentials and permanent (5xx) refusals. A 4xx reply
+ * is temporary by definition (RFC 5321 §4.2.1), whatever stage it came at (nodemailer calls a
+ * refused MAIL FROM "EENVELOPE" even when it is a 451).
+ */
 function isFinal(err: { code?: string; responseCode?: number }): boolean {
+  if (typeof err.responseCode === 'number' && err.responseCode >= 400 && err.responseCode < 500) return false;
   if (err.code === 'EAUTH' || err.code === 'ENOAUTH' || err.code === 'EENVELOPE') return true;
   return typeof err.responseCode === 'number' && err.responseCode >= 500 && err.responseCode < 600;
 }

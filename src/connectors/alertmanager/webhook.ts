@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { labelsFingerprint, normaliseSeverity } from '../../incidents/fingerprint.ts';
 import type { Anomaly, Link } from '../../incidents/types.ts';
+import { issueMessage, issuePath } from '../../util/zod.ts';
 import { PayloadError, type WebhookIntake } from '../types.ts';
 
 const labelSet = z.record(z.string(), z.string());
@@ -78,10 +79,7 @@ function linksOf(alert: AlertmanagerAlert, externalURL: string | undefined): Lin
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => {
-      const path = i.path.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : p ? `${p}.${String(k)}` : String(k)), '');
-      return `${path || 'body'}: ${i.message}`;
-    })
+    .map((i) => `${issuePath(i.path) || 'body'}: ${issueMessage(i)}`)
     .join('; ') + (error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '');
 }
 

@@ -1,0 +1,155 @@
+/**
+ * A whole labwatch on loopback for end-to-end tests: the real daemon, built from a real YAML
+ * config file, talking to real Redis (under a private key prefix), a real SMTP server and a
+ * recording ntfy receiver. Secrets come from files, as a user would configure them.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { Daemon } from '../../src/daemon.ts';
+import { createLogger } from '../../src/telemetry/log.ts';
+import { TestNtfy } from './ntfy.ts';
+import { TestSmtp } from './smtp.ts';
+import { waitFor } from './wait.ts';
+
+export const TEST_REDIS_URL = process.env.LABWATCH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The secrets every lab uses, so tests can assert none of them leaks. */
+export const SECRETS = {
+  httpToken: 'lw-http-token-7f3a9c2e1b',
+  smtpPassword: 'smtp-pass-Q8v!x2#Lm',
+  ntfyToken: 'tk_testtokenabcdefghijklmnopqrs',
+};
+
+export interface LabOptions {
+  redisUrl?: string;
+  /** Require the bearer token on webhooks (default true). */
+  token?: boolean;
+  /** Extra YAML appended to the config. */
+  extraYaml?: string;
+}
+
+export interface Lab {
+  daemon: Daemon;
+  config: Config;
+  url: string;
+  smtp: TestSmtp;
+  ntfy: TestNtfy;
+  logs: string[];
+  prefix: string;
+  redis: Redis;
+  post(body: string, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** Waits until no triage or notify job is waiting, active or delayed. */
+  drained(timeoutMs?: number): Promise<void>;
+  /** Keys this lab wrote to Redis (without the prefix). */
+  keys(pattern?: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startLab(opts: LabOptions = {}): Promise<Lab> {
+  const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
+  const prefix = `lwtest-${randomBytes(4).toString('hex')}`;
+  const smtp = await new TestSmtp({ user: 'lab@example.org', password: SECRETS.smtpPassword }).start();
+  const ntfy = await new TestNtfy().start();
+  const dir = mkdtempSync(join(tmpdir(), 'labwatch-test-'));
+  const file = (name: string, content: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, content + '\n', { mode: 0o600 });
+    return p;
+  };
+  const yaml = `
+redis:
+  url: "${redisUrl}"
+  prefix: ${prefix}
+http:
+  listen: "127.0.0.1:0"
+${opts.token === false ? '' : `  token_file: ${file('http-token', SECRETS.httpToken)}`}
+notify:
+  email:
+    host: 127.0.0.1
+    port: ${smtp.port}
+    secure: false
+    user: lab@example.org
+    password_file: ${file('smtp-password', SECRETS.smtpPassword)}
+    from: "labwatch <lab@example.org>"
+    to: [owner@example.org]
+  ntfy:
+    url: ${ntfy.url}
+    topic: homelab
+    token_file: ${file('ntfy-token', SECRETS.ntfyToken)}
+queue:
+  attempts: 6
+  backoff: 100ms
+  shutdown_timeout: 5s
+log:
+  level: debug
+${opts.extraYaml ?? ''}`;
+  const config = loadConfig(file('labwatch.yaml', yaml), {});
+  const logs: string[] = [];
+  const log = createLogger({ level: 'debug', secrets: Object.values(config.secrets), destination: { write: (l) => void logs.push(l) } });
+  const daemon = new Daemon(config, log);
+  await daemon.start();
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  await redis.connect().catch(() => {});
+  const url = daemon.address;
+
+  const lab: Lab = {
+    daemon,
+    config,
+    url,
+    smtp,
+    ntfy,
+    logs,
+    prefix,
+    redis,
+    async post(body, headers = {}) {
+      const res = await fetch(`${url}/webhook/alertmanager`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${SECRETS.httpToken}`, ...headers },
+        body,
+      });
+      const text = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = { text };
+      }
+      return { status: res.status, json };
+    },
+    async drained(timeoutMs = 15_000) {
+      await waitFor(
+        'the triage and notify queues to drain',
+        async () => {
+          const counts = await daemon.queues.counts();
+          return Object.values(counts).every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0);
+        },
+        timeoutMs,
+      );
+    },
+    async keys(pattern = '*') {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:${pattern}`, 'COUNT', 1000);
+        cursor = next;
+        found.push(...batch.map((k) => k.slice(prefix.length + 1)));
+      } while (cursor !== '0');
+      return found;
+    },
+    async stop() {
+      await daemon.stop().catch(() => {});
+      const all = await lab.keys().catch(() => []);
+      if (all.length) await redis.del(...all.map((k) => `${prefix}:${k}`)).catch(() => {});
+      redis.disconnect();
+      await smtp.stop();
+      await ntfy.stop();
+    },
+  };
+  return lab;
+}

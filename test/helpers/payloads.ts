@@ -1,0 +1,28 @@
+/** Real Alertmanager payloads from test/fixtures (see its SOURCES.md), and the one derived variant. */
+import { readFileSync } from 'node:fs';
+
+const dir = new URL('../fixtures/alertmanager/', import.meta.url);
+
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(name, dir), 'utf8');
+}
+
+/** Alertmanager 0.21's raw body: one firing critical alert "DemoAlert" on server ni3. */
+export const FIRING_AM021 = fixtureText('webhook-v4-firing-single-am0.21-raw-body.json');
+
+/** Alertmanager ~0.9: one group, one firing and one resolved alert, no fingerprints. */
+export const MIXED_AM09 = fixtureText('webhook-v4-group-firing-plus-resolved-am0.9.json');
+
+/**
+ * The resolution Alertmanager sends after FIRING_AM021, derived from it (no real capture exists):
+ * only `status` (group and alert) and `endsAt` change, as Alertmanager changes them.
+ */
+export function resolvedOf(firingBody: string, endsAt = '2021-01-07T09:10:00.032813093Z'): string {
+  const p = JSON.parse(firingBody) as { status: string; alerts: { status: string; endsAt: string }[] };
+  p.status = 'resolved';
+  for (const a of p.alerts) {
+    a.status = 'resolved';
+    a.endsAt = endsAt;
+  }
+  return JSON.stringify(p) + '\n';
+}
