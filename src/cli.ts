@@ -31,12 +31,6 @@ function secretsOf(cfg: Config): string[] {
 async function run(opts: { config?: string }): Promise<void> {
   const cfg = configOrExit(opts.config);
   const log = createLogger({ level: cfg.log.level, secrets: secretsOf(cfg) });
-  if (cfg.source === 'defaults') {
-    log.warn(
-      { redis: cfg.redis.url, listen: cfg.http.listen },
-      'no config file given (--config FILE or LABWATCH_CONFIG): using defaults; notifications are written to this log',
-    );
-  }
   const daemon = new Daemon(cfg, log);
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -56,6 +50,12 @@ async function run(opts: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (cfg.source === 'defaults') {
+    log.warn(
+      { redis: cfg.redis.url, listen: cfg.http.listen },
+      'no config file given (--config FILE or LABWATCH_CONFIG): using defaults; notifications are written to this log',
+    );
+  }
   try {
     await daemon.start();
   } catch (err) {

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'labwatch-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail('expected the config to be refused');
+}
+
+test('with no file, labwatch runs on defaults: local Redis, loopback HTTP, no channels', () => {
+  const cfg = loadConfig(undefined, {});
+  assert.equal(cfg.source, 'defaults');
+  assert.equal(cfg.redis.url, 'redis://127.0.0.1:6379');
+  assert.equal(cfg.http.listen, '127.0.0.1:9877');
+  assert.equal(cfg.notify.email, undefined);
+  assert.deepEqual(cfg.secrets, {});
+});
+
+test('the shipped example config is valid', () => {
+  const cfg = loadConfig(new URL('../../config/labwatch.example.yaml', import.meta.url).pathname, {});
+  assert.equal(cfg.queue.backoff, '5s');
+});
+
+test('every problem is reported at once, each with file, line, key and what is expected', () => {
+  const p = file(
+    'bad.yaml',
+    ['redis:', '  url: http://localhost', 'http:', '  listen: 9877', 'notify:', '  email:', '    host: mail', '    to: []', '    port: "587"', ''].join('\n'),
+  );
+  const found = problems(() => loadConfig(p, {}));
+  assert.deepEqual(found, [
+    `${p}:2: redis.url: expected a redis:// or rediss:// URL`,
+    `${p}:4: http.listen: expected string, received number`,
+    `${p}:7: notify.email.from: missing; expected string`,
+    `${p}:8: notify.email.to: at least one recipient`,
+    `${p}:9: notify.email.port: expected number, received string`,
+  ]);
+});
+
+test('a listen address without a host is refused with an example', () => {
+  const p = file('listen.yaml', 'http:\n  listen: ":9877"\n');
+  assert.deepEqual(problems(() => loadConfig(p, {})), [`${p}:2: http.listen: expected host:port, e.g. "127.0.0.1:9877" or "[::1]:9877"`]);
+});
+
+test('a misspelt key is refused by name instead of silently ignored', () => {
+  const p = file('typo.yaml', 'redis:\n  ulr: redis://x:6379\n');
+  assert.deepEqual(problems(() => loadConfig(p, {})), [`${p}:2: redis: unknown key ulr`]);
+});
+
+test('an inline password is refused with a pointer to password_file', () => {
+  const p = file('inline.yaml', 'notify:\n  email:\n    host: m\n    from: a@b.c\n    to: [d@e.f]\n    password: hunter2\n');
+  const [msg] = problems(() => loadConfig(p, {}));
+  assert.match(msg!, /:6: notify\.email: unknown key password: secrets are not read inline, use password_file/);
+  assert.ok(!msg!.includes('hunter2'));
+});
+
+test('broken YAML names the line', () => {
+  const p = file('broken.yaml', 'redis:\n  url: "redis://x\nhttp: {}\n');
+  const [msg] = problems(() => loadConfig(p, {}));
+  assert.match(msg!, /^line \d+, column \d+: invalid YAML/);
+});
+
+test('a missing config file says so and what to do', () => {
+  const [msg] = problems(() => loadConfig(join(dir, 'nope.yaml'), {}));
+  assert.match(msg!, /cannot read the config file: no such file; pass an existing file with --config FILE/);
+});
+
+test('secrets come from *_file, trimmed, and the environment wins over the file', () => {
+  const pw = file('pw', 'from-file\n');
+  const tok = file('tok', '  tok-from-file  \n');
+  const p = file('secrets.yaml', `http:\n  token_file: ${tok}\nnotify:\n  email:\n    host: m\n    from: a@b.c\n    to: [d@e.f]\n    password_file: ${pw}\n`);
+  const a = loadConfig(p, {});
+  assert.equal(a.secrets.smtpPassword, 'from-file');
+  assert.equal(a.secrets.httpToken, 'tok-from-file');
+  const b = loadConfig(p, { LABWATCH_SMTP_PASSWORD: 'from-env', ANTHROPIC_API_KEY: 'sk-test' });
+  assert.equal(b.secrets.smtpPassword, 'from-env');
+  assert.equal(b.secrets.anthropicApiKey, 'sk-test');
+  assert.ok(!JSON.stringify(b.notify).includes('from-env'), 'secrets are kept apart from the loggable config');
+});
+
+test('an unreadable or empty secret file is a problem that names the key and the way out', () => {
+  const empty = file('empty', '\n');
+  const p = file('missing-secret.yaml', `http:\n  token_file: ${join(dir, 'absent')}\nnotify:\n  ntfy:\n    topic: t\n    token_file: ${empty}\n`);
+  const found = problems(() => loadConfig(p, {}));
+  assert.equal(found.length, 2);
+  assert.match(found[0]!, /http\.token_file: cannot read .*absent \(ENOENT\); create it, make it readable by labwatch, or set LABWATCH_HTTP_TOKEN/);
+  assert.match(found[1]!, /notify\.ntfy\.token_file: .*empty is empty/);
+});
+
+test('LABWATCH_REDIS_URL overrides the file, as containers expect', () => {
+  const cfg = loadConfig(undefined, { LABWATCH_REDIS_URL: 'redis://redis:6379' });
+  assert.equal(cfg.redis.url, 'redis://redis:6379');
+});
+
+test('an empty block means defaults', () => {
+  const p = file('empty-block.yaml', 'notify:\n  # nothing yet\nredis:\n');
+  assert.equal(loadConfig(p, {}).redis.prefix, 'labwatch');
+});
