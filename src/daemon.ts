@@ -33,10 +33,14 @@ export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> 
   return notifiers;
 }
 
-/** The store's connection fails fast while Redis is away, so webhooks can answer 503 at once. */
+/**
+ * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.
+ * Auto-pipelining sends the commands of concurrent webhooks in one socket write.
+ */
 export function storeConnection(url: string): Redis {
   return new Redis(url, {
     lazyConnect: true,
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 5000,

@@ -86,7 +86,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         try {
           const committed = await deps.intake.accept(anomalies);
           deps.metrics.webhookRequests.inc({ source, outcome: 'accepted' });
-          return reply.send({ status: 'ok', anomalies: anomalies.length, incidents: committed.map((c) => c.incident.id) });
+          return reply.send({ status: 'ok', anomalies: anomalies.length, incidents: committed.map((c) => c.incidentId) });
         } catch (err) {
           deps.metrics.webhookRequests.inc({ source, outcome: 'unavailable' });
           deps.log.error({ source, err: (err as Error).message }, 'webhook not stored: Redis unavailable; answering 503 so the sender retries');

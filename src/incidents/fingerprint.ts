@@ -1,10 +1,11 @@
 /** Deterministic identities: fingerprints, group hashes, and severity words mapped to one scale. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Severity } from './types.ts';
 
 /** Short, stable hex hash of the parts (NUL-separated, so ["ab","c"] ≠ ["a","bc"]). */
 export function stableHash(parts: string[], length = 16): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, length);
+  // One-shot hash (Node >= 20.12): this runs for every webhook delivery.
+  return hash('sha256', parts.join('\0'), 'hex').slice(0, length);
 }
 
 /** Hash of a label set, independent of key order. */

@@ -1,8 +1,9 @@
 /**
  * Where anomalies enter the core, from any source. Commits each group's change to Redis, then
- * queues triage for new revisions. The commit is the promise made to the sender; queueing may
- * fail (Redis blip between the two steps), in which case the revision stays in the outbox and
- * the sweeper queues it later. Job ids make double-queueing harmless.
+ * queues triage for new revisions. The commit is the promise made to the sender: it already put
+ * the revision in the outbox, so queueing happens after the answer, off the request path. If it
+ * fails (Redis blip, crash) the revision stays in the outbox and the sweeper queues it later.
+ * Job ids make double-queueing harmless.
  */
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -39,13 +40,13 @@ export class Intake {
     }
     for (const c of committed) {
       const { incident } = c;
-      const log = this.log.child({ incident: incident.id, fingerprint: Object.keys(incident.anomalies) });
-      if (!c.announce) {
-        log.debug({ revision: incident.revision }, 'repeat of known anomalies: incident touched, no new work');
+      if (!c.announce || !incident) {
+        if (this.log.isLevelEnabled('debug')) this.log.debug({ incident: c.incidentId }, 'no material change: incident touched, no new work');
         continue;
       }
+      const log = this.log.child({ incident: incident.id, fingerprint: Object.keys(incident.anomalies) });
       log.info({ revision: incident.revision, kind: incident.kind, severity: incident.severity, title: incident.title }, `incident ${incident.kind}`);
-      await this.#enqueue(incident.id, incident.revision, log);
+      void this.#enqueue(incident.id, incident.revision, log);
     }
     return committed;
   }

@@ -11,6 +11,8 @@
  *   P:revision:<id>:<rev>   the incident as it was at that revision (what triage reads)
  *   P:report:<id>:<rev>     the report made for that revision
  *   P:delivery:<id>:<rev>:<channel>  proof that a channel delivered it (idempotent notify)
+ *   P:content:<hash>        the group's open incident: @id → its id; <fp> → content digest;
+ *                           <fp>#at, <fp>#n → when and how often it was seen again unchanged
  *   P:incidents:firing      set of firing incident ids
  *   P:incidents:resolved    zset id → resolvedAt (ms), trimmed to the retention
  *   P:incidents:recent      zset id → updatedAt (ms)
@@ -20,37 +22,20 @@ import type { Redis } from 'ioredis';
 import { stableHash } from './fingerprint.ts';
 import { mergeAnomalies } from './merge.ts';
 import type { Report } from '../triage/report.ts';
+import { defineIncidentScripts } from './scripts.ts';
 import type { Anomaly, Incident } from './types.ts';
 
-const COMMIT = `
-local cur = redis.call('GET', KEYS[1])
-if (cur or '') ~= ARGV[1] then return 0 end
-local ttl = tonumber(ARGV[7])
-local now = tonumber(ARGV[8])
-redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[4] == 'resolved' then
-  redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('SET', KEYS[2], ARGV[2], 'EX', ttl)
-  redis.call('SREM', KEYS[3], ARGV[3])
-  redis.call('ZADD', KEYS[4], now, ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - ttl * 1000)
-else
-  redis.call('SET', KEYS[2], ARGV[2])
-  redis.call('SADD', KEYS[3], ARGV[3])
-end
-redis.call('ZADD', KEYS[6], now, ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - ttl * 1000)
-if ARGV[6] ~= '' then
-  redis.call('SET', KEYS[7], ARGV[2], 'EX', ttl)
-  redis.call('ZADD', KEYS[5], now, ARGV[6])
-end
-return 1
-`;
+/** What an anomaly said, as a short digest: equal digests mean a delivery brought nothing new. */
+export function contentDigest(a: Anomaly): string {
+  return stableHash([JSON.stringify(a)]);
+}
 
 export interface Committed {
-  incident: Incident;
+  incidentId: string;
   /** Set when this commit made a new revision that must be triaged. */
   announce: boolean;
+  /** The incident as committed; null for a repeat, which only recorded a sighting. */
+  incident: Incident | null;
 }
 
 /** Retrying a compare-and-set more than this means something is hammering one group. */
@@ -58,12 +43,26 @@ const MAX_CAS_ATTEMPTS = 16;
 
 export class IncidentStore {
   readonly #locks = new Map<string, Promise<unknown>>();
+  /** Group keys repeat endlessly (Alertmanager re-sends); hashing each once is enough. */
+  readonly #groupHashes = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    defineIncidentScripts(redis);
+  }
+
+  #groupHash(groupKey: string): string {
+    let h = this.#groupHashes.get(groupKey);
+    if (!h) {
+      if (this.#groupHashes.size >= 10_000) this.#groupHashes.clear();
+      h = stableHash([groupKey]);
+      this.#groupHashes.set(groupKey, h);
+    }
+    return h;
+  }
 
   key(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
@@ -76,9 +75,16 @@ export class IncidentStore {
   async ingest(batch: Anomaly[], now = new Date()): Promise<Committed | null> {
     if (batch.length === 0) return null;
     const groupKey = batch[0]!.groupKey;
-    // Serialise work on one group inside this process; the CAS covers other processes.
-    const prev = this.#locks.get(groupKey) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(() => this.#ingest(groupKey, batch, now));
+    const groupHash = this.#groupHash(groupKey);
+    // The common case, Alertmanager re-sending an unchanged group, needs no lock and no
+    // compare-and-set: it only records the sighting.
+    const repeat = await this.#tryRepeat(groupHash, batch, now);
+    if ('incidentId' in repeat) return repeat;
+    // Serialise changes to one group inside this process; the CAS covers other processes.
+    // Without a wait, the state the repeat check returned is still the one to start from.
+    const prev = this.#locks.get(groupKey);
+    const first = prev ? undefined : repeat.current;
+    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => this.#ingest(groupKey, groupHash, batch, now, first));
     this.#locks.set(groupKey, run);
     try {
       return await run;
@@ -87,18 +93,23 @@ export class IncidentStore {
     }
   }
 
-  async #ingest(groupKey: string, batch: Anomaly[], now: Date): Promise<Committed | null> {
-    const groupRedisKey = this.key('group', stableHash([groupKey]));
+  /** A repeat is recorded in one round trip; otherwise the group's current JSON comes back. */
+  async #tryRepeat(groupHash: string, batch: Anomaly[], now: Date): Promise<Committed | { current: string }> {
+    const pairs = batch.flatMap((a) => [a.fingerprint, contentDigest(a)]);
+    const [repeat, value] = await this.redis.labwatchRepeat(this.key('content', groupHash), this.key('group', groupHash), now.toISOString(), ...pairs);
+    return repeat === 1 ? { incidentId: value, announce: false, incident: null } : { current: value };
+  }
+
+  async #ingest(groupKey: string, groupHash: string, batch: Anomaly[], now: Date, known?: string): Promise<Committed | null> {
+    const groupRedisKey = this.key('group', groupHash);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const raw = await this.redis.get(groupRedisKey);
+      const raw = attempt === 0 && known !== undefined ? known || null : await this.redis.get(groupRedisKey);
       const current = raw ? (JSON.parse(raw) as Incident) : null;
       const result = mergeAnomalies(current, batch, now.toISOString());
       if (!result) return null;
       const { incident, announce } = result;
       const json = JSON.stringify(incident);
-      const ok = await this.redis.eval(
-        COMMIT,
-        7,
+      const ok = await this.redis.labwatchCommit(
         groupRedisKey,
         this.key('incident', incident.id),
         this.key('incidents', 'firing'),
@@ -106,23 +117,28 @@ export class IncidentStore {
         this.key('outbox'),
         this.key('incidents', 'recent'),
         this.key('revision', incident.id, incident.revision),
+        this.key('content', groupHash),
         raw ?? '',
         json,
         incident.id,
         incident.status,
-        '',
+        current?.id === incident.id ? '0' : '1',
         announce ? `${incident.id}|${incident.revision}` : '',
         String(this.retentionSeconds),
         String(now.getTime()),
+        ...batch.flatMap((a) => [a.fingerprint, contentDigest(a)]),
       );
-      if (ok === 1) return { incident, announce };
+      if (ok === 1) return { incidentId: incident.id, announce, incident };
     }
     throw new Error(`incidents: group ${groupKey} changed ${MAX_CAS_ATTEMPTS} times during one update; giving up so the sender retries`);
   }
 
+  /** The incident as it is now, including sightings recorded by the repeat path. */
   async getIncident(id: string): Promise<Incident | null> {
     const raw = await this.redis.get(this.key('incident', id));
-    return raw ? (JSON.parse(raw) as Incident) : null;
+    if (!raw) return null;
+    const incident = JSON.parse(raw) as Incident;
+    return withSightings(incident, await this.redis.hgetall(this.key('content', stableHash([incident.groupKey]))));
   }
 
   /** The incident as it was when `revision` was committed (what its report must describe). */
@@ -157,7 +173,11 @@ export class IncidentStore {
     const ids = await this.redis.zrevrange(this.key('incidents', 'recent'), '0', String(limit - 1));
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.key('incident', id)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Incident);
+    const incidents = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Incident);
+    const pipeline = this.redis.pipeline();
+    for (const i of incidents) pipeline.hgetall(this.key('content', stableHash([i.groupKey])));
+    const content = ((await pipeline.exec()) ?? []).map(([, v]) => (v ?? {}) as Record<string, string>);
+    return incidents.map((i, n) => withSightings(i, content[n] ?? {}));
   }
 
   async saveReport(report: Report): Promise<void> {
@@ -181,4 +201,20 @@ export class IncidentStore {
   async wasDelivered(id: string, revision: number, channel: string): Promise<boolean> {
     return (await this.redis.exists(this.key('delivery', id, revision, channel))) === 1;
   }
+}
+
+/**
+ * Folds the repeat path's sightings into the stored incident. They belong to the group's latest
+ * incident only: when a new one opens, the previous one's sightings are dropped with the hash.
+ */
+function withSightings(incident: Incident, content: Record<string, string>): Incident {
+  if (content['@id'] !== incident.id) return incident;
+  for (const [fp, state] of Object.entries(incident.anomalies)) {
+    const at = content[`${fp}#at`];
+    if (!at) continue;
+    if (at > state.lastSeenAt) state.lastSeenAt = at;
+    if (at > incident.lastSeenAt) incident.lastSeenAt = at;
+    state.repeats += Number(content[`${fp}#n`] ?? 0);
+  }
+  return incident;
 }

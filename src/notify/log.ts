@@ -12,6 +12,7 @@ export class LogNotifier implements Notifier {
   constructor(private readonly log: Logger) {}
 
   async send(report: Report): Promise<undefined> {
+    if (!this.log.isLevelEnabled('warn')) return undefined; // don't render what nobody will read
     this.log.warn(
       { incident: report.incidentId, revision: report.revision, subject: subjectOf(report), report: renderText(report) },
       'notification (no email or ntfy configured, so it is written here)',

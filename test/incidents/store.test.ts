@@ -42,10 +42,11 @@ test('two processes updating one group at once lose neither update', async () =>
     writes.push((i % 2 ? storeA : storeB).ingest([{ ...second, severity: sev }]));
   }
   const results = await Promise.all(writes);
-  const latest = results.reduce((m, r) => (r!.incident.revision > m.revision ? r!.incident : m), results[0]!.incident);
-  const stored = await storeA.getIncident(latest.id);
+  const revisions = results.flatMap((r) => (r!.incident ? [r!.incident.revision] : []));
+  const stored = await storeA.getIncident(results[0]!.incidentId);
+  assert.ok(results.every((r) => r!.incidentId === stored!.id), 'one incident throughout');
   assert.equal(Object.keys(stored!.anomalies).length, 2, 'both anomalies are in the incident');
-  assert.equal(stored!.revision, latest.revision, 'the highest committed revision is the stored one');
+  assert.equal(stored!.revision, Math.max(...revisions), 'the highest committed revision is the stored one');
   const announced = results.filter((r) => r!.announce).length;
   assert.equal(stored!.revision, 1 + announced, 'every announced change got its own revision');
   const outbox = await storeA.pendingOutbox();
@@ -69,23 +70,78 @@ test('a revision committed while the queue is unreachable is queued by the sweep
   const [committed] = await intake.accept(of(FIRING_AM021));
   assert.equal(committed!.announce, true);
   assert.deepEqual(queued, []);
-  assert.deepEqual(await store.pendingOutbox(), [{ id: committed!.incident.id, revision: 1 }]);
+  assert.deepEqual(await store.pendingOutbox(), [{ id: committed!.incidentId, revision: 1 }]);
 
   queueUp = true;
   assert.equal(await intake.sweep(), 1);
-  assert.deepEqual(queued, [`${committed!.incident.id}|1`]);
+  assert.deepEqual(queued, [`${committed!.incidentId}|1`]);
   assert.deepEqual(await store.pendingOutbox(), []);
   assert.equal(await intake.sweep(), 0, 'nothing left to queue');
+});
+
+test('after a new incident opens in the group, repeats count towards it, not the old one', async () => {
+  const p = `${prefix}-reopen`;
+  const store = new IncidentStore(a, p, 3600);
+  const resolvedBody = FIRING_AM021.replace(/"status":"firing"/g, '"status":"resolved"');
+  const old = (await store.ingest(of(FIRING_AM021)))!.incident!;
+  await store.ingest(of(resolvedBody));
+  const reopened = (await store.ingest(of(FIRING_AM021)))!.incident!;
+  assert.notEqual(reopened.id, old.id);
+  const repeat = (await store.ingest(of(FIRING_AM021)))!;
+  assert.equal(repeat.incidentId, reopened.id);
+  assert.equal(Object.values((await store.getIncident(reopened.id))!.anomalies)[0]!.repeats, 1);
+  assert.equal((await store.getIncident(old.id))!.status, 'resolved');
 });
 
 test('a resolved incident expires after the retention; a firing one does not', async () => {
   const p = `${prefix}-ttl`;
   const store = new IncidentStore(a, p, 120);
-  const firing = (await store.ingest(of(FIRING_AM021)))!.incident;
+  const firing = (await store.ingest(of(FIRING_AM021)))!.incident!;
   assert.equal(await a.ttl(`${p}:incident:${firing.id}`), -1);
   const resolvedBody = FIRING_AM021.replace(/"status":"firing"/g, '"status":"resolved"');
   await store.ingest(of(resolvedBody));
   const ttl = await a.ttl(`${p}:incident:${firing.id}`);
   assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
   assert.deepEqual(await store.countByState(), { firing: 0, resolved: 1 });
+});
+
+test('unchanged repeats are recorded as sightings; a changed text is stored; neither makes a revision', async () => {
+  const p = `${prefix}-repeat`;
+  const store = new IncidentStore(a, p, 3600);
+  const first = (await store.ingest(of(FIRING_AM021), new Date('2026-11-24T10:00:00Z')))!.incident!;
+  for (let i = 1; i <= 3; i++) {
+    const r = (await store.ingest(of(FIRING_AM021), new Date(`2026-11-24T10:0${i}:00Z`)))!;
+    assert.equal(r.announce, false);
+    assert.equal(r.incident, null, 'a repeat only records a sighting');
+    assert.equal(r.incidentId, first.id);
+  }
+  const seen = (await store.getIncident(first.id))!;
+  const anomaly = Object.values(seen.anomalies)[0]!;
+  assert.equal(anomaly.repeats, 3);
+  assert.equal(anomaly.lastSeenAt, '2026-11-24T10:03:00.000Z');
+  assert.equal(seen.lastSeenAt, '2026-11-24T10:03:00.000Z');
+  assert.equal(seen.revision, 1);
+
+  const reworded = of(FIRING_AM021.replace('This is a demo', 'This is a demo, now at 93%'));
+  const r = (await store.ingest(reworded, new Date('2026-11-24T10:04:00Z')))!;
+  assert.equal(r.announce, false);
+  assert.ok(r.incident, 'a changed text is written');
+  const stored = (await store.getIncident(first.id))!;
+  assert.equal(Object.values(stored.anomalies)[0]!.summary, 'This is a demo, now at 93%');
+  assert.equal(Object.values(stored.anomalies)[0]!.repeats, 4);
+  assert.equal(stored.revision, 1);
+  assert.deepEqual(await store.pendingOutbox(), [{ id: first.id, revision: 1 }], 'only the opening revision was ever queued');
+});
+
+test('a group whose repeat-tracking hash is missing heals on its next write, and repeats are fast again', async () => {
+  const p = `${prefix}-heal`;
+  const store = new IncidentStore(a, p, 3600);
+  const inc = (await store.ingest(of(FIRING_AM021)))!.incident!;
+  const content = (await a.keys(`${p}:content:*`))[0]!;
+  await a.del(content); // as after an upgrade from a layout without it, or a partial restore
+  const slow = (await store.ingest(of(FIRING_AM021)))!;
+  assert.ok(slow.incident, 'without the hash, the repeat is written the slow way');
+  const fast = (await store.ingest(of(FIRING_AM021)))!;
+  assert.equal(fast.incident, null, 'after that write, repeats take the one-round-trip path again');
+  assert.equal(fast.incidentId, inc.id);
 });

@@ -51,14 +51,23 @@ function hostOf(labels: Record<string, string>): string {
   return '';
 }
 
+/** The same few URLs arrive with every repeat; parse each once (bounded). */
+const checkedUrls = new Map<string, string | undefined>();
+
+/** The URL normalised if it is http(s), else undefined: no javascript: or data: link reaches a report. */
 function httpUrl(s: string | undefined): string | undefined {
   if (!s) return undefined;
+  if (checkedUrls.has(s)) return checkedUrls.get(s);
+  let out: string | undefined;
   try {
     const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined;
+    out = u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined;
   } catch {
-    return undefined;
+    out = undefined;
   }
+  if (checkedUrls.size >= 5000) checkedUrls.clear();
+  checkedUrls.set(s, out);
+  return out;
 }
 
 function linksOf(alert: AlertmanagerAlert, externalURL: string | undefined): Link[] {
