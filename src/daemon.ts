@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { ms, type Config } from './config/schema.ts';
 import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
 import type { WebhookIntake } from './connectors/types.ts';
-import { buildHttpServer, parseListen } from './http/server.ts';
+import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
 import { IncidentStore } from './incidents/store.ts';
 import { EmailNotifier } from './notify/email.ts';
@@ -127,6 +127,8 @@ export class Daemon {
     this.queues.start();
     this.intake.start();
     const { host, port } = parseListen(this.config.http.listen);
+    if (!isLoopback(host) && !this.config.secrets.httpToken)
+      this.log.warn({ listen: this.config.http.listen }, 'webhooks are reachable from the network without a token: anyone who can reach this port can send alerts; set http.token_file');
     this.#address = await this.http.listen({ host, port });
     this.log.info(
       { listen: this.#address, channels: [...this.notifiers.keys()], config: this.config.source },

@@ -27,6 +27,11 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
 }
 
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 function errorBody(error: string, hint?: string) {
   return hint ? { error, hint } : { error };
 }
