@@ -102,9 +102,12 @@ export function mergeAnomalies(current: Incident | null, batch: Anomaly[], now: 
     const next: AnomalyState = { ...prev, ...a, firstSeenAt: prev.firstSeenAt, lastSeenAt: now, repeats: prev.repeats };
     if (prev.status !== a.status) {
       changes.push(a.status === 'resolved' ? `${describe(a)} resolved` : `${describe(a)} is firing again`);
-    } else if (prev.severity !== a.severity && a.status === 'firing') {
-      changes.push(`${describe(a)} changed severity from ${prev.severity} to ${a.severity}`);
+    } else if (SEVERITY_RANK[a.severity] > SEVERITY_RANK[prev.severity] && a.status === 'firing') {
+      changes.push(`${describe(a)} escalated from ${prev.severity} to ${a.severity}`);
     } else {
+      // Unchanged, or only calmer. An incident keeps the highest severity it reached, so a value
+      // oscillating around a limit announces its first rise only, not every swing.
+      if (a.status === 'firing' && SEVERITY_RANK[a.severity] < SEVERITY_RANK[prev.severity]) next.severity = prev.severity;
       next.repeats = prev.repeats + 1;
     }
     anomalies[a.fingerprint] = next;

@@ -44,14 +44,22 @@ test('a changed annotation alone (e.g. a value in the text) is not a new revisio
   assert.equal(mergeAnomalies(inc, changed, T1)!.announce, false);
 });
 
-test('a severity change is a new revision that says what changed', () => {
-  const inc = open(of(FIRING_AM021));
-  const r = mergeAnomalies(inc, of(FIRING_AM021.replace('"severity":"critical"', '"severity":"warning"')), T1)!;
-  assert.equal(r.announce, true);
-  assert.equal(r.incident.revision, 2);
-  assert.equal(r.incident.kind, 'updated');
-  assert.equal(r.incident.severity, 'warning');
-  assert.deepEqual(r.incident.changes, ['DemoAlert on ni3 changed severity from critical to warning']);
+test('a rise in severity is a new revision that says what changed; a fall is recorded quietly', () => {
+  const warning = of(FIRING_AM021.replace('"severity":"critical"', '"severity":"warning"'));
+  const inc = open(warning);
+  assert.equal(inc.severity, 'warning');
+  const up = mergeAnomalies(inc, of(FIRING_AM021), T1)!;
+  assert.equal(up.announce, true);
+  assert.equal(up.incident.revision, 2);
+  assert.equal(up.incident.kind, 'updated');
+  assert.equal(up.incident.severity, 'critical');
+  assert.deepEqual(up.incident.changes, ['DemoAlert on ni3 escalated from warning to critical']);
+  const down = mergeAnomalies(up.incident, warning, T2)!;
+  assert.equal(down.announce, false, 'a value swinging back under a limit does not announce');
+  assert.equal(down.incident.revision, 2);
+  assert.equal(Object.values(down.incident.anomalies)[0]!.severity, 'critical', 'the incident keeps the highest severity it reached');
+  const upAgain = mergeAnomalies(down.incident, of(FIRING_AM021), T2)!;
+  assert.equal(upAgain.announce, false, 'so swinging back up is not news either');
 });
 
 test('resolution closes the incident as a new revision; a repeated resolution changes nothing', () => {
