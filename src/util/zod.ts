@@ -6,7 +6,7 @@ export function issuePath(path: PropertyKey[]): string {
 }
 
 export function issueMessage(issue: z.core.$ZodIssue): string {
-  let msg = issue.message.replace(/^Invalid input: /, '');
+  let msg = issue.message.replace(/^Invalid (input|option): /, '');
   if (issue.code === 'invalid_type' && /, received undefined$/.test(msg)) msg = `missing; ${msg.replace(/, received undefined$/, '')}`;
   else if (issue.code === 'invalid_format' || issue.code === 'custom') msg = `expected ${msg}`;
   return msg;

@@ -1,6 +1,6 @@
 /**
  * A ZFS pool's health from `zpool status` (JSON with -jp --json-int on OpenZFS >= 2.3, else text)
- * and `zpool list -Hp`. Counters are numbers even where zpool abbreviates them ("1.37K" → 1370).
+ * and `zpool list -Hp`. Counters are numbers even where zpool abbreviates them ("1.37K" → 1403: zfs_nicenum counts in 1024s).
  */
 
 export interface VdevCounters {

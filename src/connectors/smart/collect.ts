@@ -1,0 +1,83 @@
+/**
+ * Drive health → observations (`disk:<serial>`, kind "drive"), with the values the default rules
+ * read: counters by their homelab names (reallocated_sectors is ATA attribute 5's raw count),
+ * the drive class for temperature limits, and smartctl's exit bits. A sleeping drive is
+ * observed as state "standby" with none of its counters, so no rule mistakes sleep for failure
+ * and history is not polluted with stale numbers.
+ */
+import type { Observation } from '../../rules/observation.ts';
+import type { Collector } from '../../watch/index.ts';
+import { SmartReader } from './read.ts';
+import type { DriveHealth } from './types.ts';
+
+/** ATA attribute ids whose raw value is a count the rules watch, by the name they use. */
+const ATA_COUNTERS: Record<number, string> = {
+  5: 'reallocated_sectors',
+  187: 'reported_uncorrectable',
+  196: 'reallocation_events',
+  197: 'pending_sectors',
+  198: 'offline_uncorrectable',
+  199: 'udma_crc_errors',
+};
+
+export function driveClass(d: DriveHealth): 'nvme' | 'ssd' | 'hdd' | 'unknown' {
+  if (d.protocol === 'NVMe') return 'nvme';
+  if (d.rotationRate === 0) return 'ssd';
+  if (typeof d.rotationRate === 'number' && d.rotationRate > 0) return 'hdd';
+  return 'unknown';
+}
+
+export function driveObservation(d: DriveHealth, host: string, at = new Date().toISOString()): Observation {
+  const v: Record<string, unknown> = { state: d.state, device: d.device, type: d.type, drive_class: driveClass(d) };
+  const put = (k: string, x: unknown) => {
+    if (x !== undefined) v[k] = x;
+  };
+  put('error', d.error);
+  put('serial', d.serial);
+  put('model', d.model);
+  put('protocol', d.protocol);
+  if (d.state === 'ok') {
+    put('exit_code', d.exit.code);
+    v.disk_failing = d.exit.diskFailing;
+    v.prefail_at_threshold = d.exit.prefailAtOrBelowThreshold;
+    put('passed', d.smartPassed);
+    put('temperature_c', d.temperatureC);
+    put('power_on_hours', d.powerOnHours);
+    put('capacity_bytes', d.capacityBytes);
+    for (const a of d.ataAttributes ?? []) {
+      const name = ATA_COUNTERS[a.id];
+      if (name) put(name, a.raw);
+    }
+    const attrs = d.ataAttributes ?? [];
+    v.attributes_failing_now = attrs.filter((a) => a.whenFailed === 'now').map((a) => `${a.id} ${a.name}`).join(', ');
+    v.attributes_failed_past = attrs.filter((a) => a.whenFailed === 'past').map((a) => `${a.id} ${a.name}`).join(', ');
+    if (d.nvme) {
+      put('critical_warning', d.nvme.criticalWarning);
+      put('media_errors', d.nvme.mediaErrors);
+      put('percentage_used', d.nvme.percentageUsed);
+      put('available_spare', d.nvme.availableSpare);
+      put('available_spare_threshold', d.nvme.availableSpareThreshold);
+      put('unsafe_shutdowns', d.nvme.unsafeShutdowns);
+    }
+    if (d.scsi) {
+      put('grown_defects', d.scsi.grownDefects);
+      const unc = [d.scsi.uncorrectedReadErrors, d.scsi.uncorrectedWriteErrors, d.scsi.uncorrectedVerifyErrors].filter((x): x is number => typeof x === 'number');
+      if (unc.length) v.uncorrected_errors = unc.reduce((a, b) => a + b, 0);
+    }
+    put('error_log_count', d.errorLogCount);
+    if (d.selfTest) {
+      v.selftest_count = d.selfTest.count;
+      v.selftest_failed = d.selfTest.failed;
+      if (d.selfTest.latest) v.selftest_latest_passed = d.selfTest.latest.passed;
+    }
+  }
+  return { source: 'smart', kind: 'drive', subject: d.subject, host, at, values: v };
+}
+
+export function smartCollector(opts: { host: string; reader?: SmartReader }): Collector {
+  const reader = opts.reader ?? new SmartReader();
+  return {
+    name: 'smart',
+    collect: async (signal) => (await reader.readAll(signal)).map((d) => driveObservation(d, opts.host)),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Pools → observations: one per pool (`pool:<name>`) and one per leaf device
+ * (`vdev:<pool>/<name>`), all grouped under the pool, so a failing disk and the pool it degrades
+ * become one incident. Scrub age is computed here (days since the last finished scrub).
+ */
+import type { Observation } from '../../rules/observation.ts';
+import type { Collector } from '../../watch/index.ts';
+import { ZfsReader, type PoolReading } from './read.ts';
+import type { Vdev, VdevGroup } from './types.ts';
+
+interface Leaf {
+  vdev: Vdev;
+  group: VdevGroup;
+  parent?: string;
+}
+
+function leaves(vdevs: Vdev[], group: VdevGroup, parent?: string): Leaf[] {
+  return vdevs.flatMap((v) => (v.children.length ? leaves(v.children, group, v.name) : [{ vdev: v, group, ...(parent ? { parent } : {}) }]));
+}
+
+const DAY_MS = 86_400_000;
+
+export function poolObservations(reading: PoolReading, host: string, now = new Date()): Observation[] {
+  const { health: p, usage: u } = reading;
+  const at = now.toISOString();
+  const all = Object.entries(p.groups).flatMap(([g, vs]) => leaves(vs ?? [], g as VdevGroup));
+  const pool = `pool:${p.name}`;
+  const lastScrubEnd = p.scan.kind === 'scrub' && p.scan.state === 'finished' ? p.scan.endedAt : undefined;
+  const values: Record<string, unknown> = {
+    name: p.name,
+    state: p.state,
+    status: p.status ?? '',
+    scan_kind: p.scan.kind,
+    scan_state: p.scan.state,
+    scan_text: p.scan.text ?? '',
+    resilvering: p.scan.kind === 'resilver' && p.scan.state === 'running',
+    scrub_running: p.scan.kind === 'scrub' && p.scan.state === 'running',
+    read_errors: p.counters?.read ?? 0,
+    write_errors: p.counters?.write ?? 0,
+    checksum_errors: p.counters?.checksum ?? 0,
+    vdev_errors: all.reduce((n, l) => n + (l.vdev.counters ? l.vdev.counters.read + l.vdev.counters.write + l.vdev.counters.checksum : 0), 0),
+    unhealthy_devices: all
+      .filter((l) => !['ONLINE', 'HEALTHY', 'AVAIL', 'INUSE'].includes(l.vdev.state))
+      .map((l) => `${l.vdev.name} ${l.vdev.state}`)
+      .join(', '),
+    data_errors: p.errors?.dataErrors ?? 0,
+    permanent_error_files: p.errors?.permanentFiles.length ?? 0,
+    permanent_errors: (p.errors?.permanentFiles ?? []).slice(0, 20).join(', '),
+  };
+  if (p.scan.kind === 'scrub' && p.scan.state === 'finished' && p.scan.errors !== undefined) values.last_scrub_errors = p.scan.errors;
+  if (lastScrubEnd) values.scrub_age_days = Math.round(((now.getTime() - Date.parse(lastScrubEnd)) / DAY_MS) * 10) / 10;
+  else values.never_scrubbed = p.scan.kind === 'none';
+  if (u) {
+    if (u.capacityPct !== undefined) values.capacity_pct = u.capacityPct;
+    if (u.fragmentationPct !== undefined) values.fragmentation_pct = u.fragmentationPct;
+    if (u.sizeBytes !== undefined) values.size_bytes = u.sizeBytes;
+    if (u.allocBytes !== undefined) values.alloc_bytes = u.allocBytes;
+    if (u.freeBytes !== undefined) values.free_bytes = u.freeBytes;
+  }
+  const out: Observation[] = [{ source: 'zfs', kind: 'pool', subject: pool, host, at, values, group: pool }];
+  for (const l of all) {
+    const v = l.vdev;
+    out.push({
+      source: 'zfs',
+      kind: 'vdev',
+      subject: `vdev:${p.name}/${v.name}`,
+      host,
+      at,
+      group: pool,
+      values: {
+        pool: p.name,
+        name: v.name,
+        device_kind: v.kind,
+        class: l.group,
+        parent: l.parent ?? '',
+        state: v.state,
+        note: v.note ?? '',
+        was_path: v.wasPath ?? '',
+        resilvering: v.resilvering ?? false,
+        read_errors: v.counters?.read ?? 0,
+        write_errors: v.counters?.write ?? 0,
+        checksum_errors: v.counters?.checksum ?? 0,
+      },
+    });
+  }
+  return out;
+}
+
+export function zfsCollector(opts: { host: string; reader?: ZfsReader }): Collector {
+  const reader = opts.reader ?? new ZfsReader();
+  return {
+    name: 'zfs',
+    collect: async (signal) => (await reader.readAll(signal)).flatMap((r) => poolObservations(r, opts.host)),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Reads pools with zpool: `zpool status -jp --json-int` where OpenZFS has it (>= 2.3: numbers
+ * as numbers), else the text form (Debian bookworm ships 2.1/2.2); `zpool list -Hp` for
+ * capacity and fragmentation. Whether JSON works is learnt once and remembered. One reader,
+ * shared by the collector and the MCP tools.
+ */
+import { run } from '../../exec.ts';
+import { parseZpoolList, parseZpoolStatusJson, parseZpoolStatusText } from './parse.ts';
+import type { PoolHealth, PoolUsage } from './types.ts';
+
+export interface PoolReading {
+  health: PoolHealth;
+  usage?: PoolUsage;
+}
+
+export class ZfsReader {
+  /** undefined until learnt: does this zpool speak JSON? */
+  #json: boolean | undefined;
+
+  constructor(private readonly opts: { zpool?: string; timeoutMs?: number } = {}) {}
+
+  #exec(args: string[], signal?: AbortSignal) {
+    return run(this.opts.zpool ?? 'zpool', args, { timeoutMs: this.opts.timeoutMs ?? 30_000, maxOutputBytes: 8 * 1024 * 1024, ...(signal ? { signal } : {}) });
+  }
+
+  /** The form the last status read used (for `observe` and tests). */
+  get format(): 'json' | 'text' | 'unknown' {
+    return this.#json === undefined ? 'unknown' : this.#json ? 'json' : 'text';
+  }
+
+  async status(signal?: AbortSignal): Promise<PoolHealth[]> {
+    if (this.#json !== false) {
+      const r = await this.#exec(['status', '-jp', '--json-int'], signal);
+      if (r.code === 0) {
+        try {
+          const pools = parseZpoolStatusJson(r.stdout);
+          this.#json = true;
+          return pools;
+        } catch (e) {
+          if (this.#json === true) throw e; // it spoke JSON before: this output is broken, say so
+        }
+      }
+      this.#json = false; // older OpenZFS: -j is an unknown option
+    }
+    const r = await this.#exec(['status', '-p'], signal);
+    if (r.code !== 0 && !r.stdout.trim()) throw new Error(`zpool status exited ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    if (/^no pools available/m.test(r.stdout + r.stderr)) return [];
+    return parseZpoolStatusText(r.stdout);
+  }
+
+  async list(signal?: AbortSignal): Promise<PoolUsage[]> {
+    const r = await this.#exec(['list', '-Hp'], signal);
+    if (r.code !== 0) throw new Error(`zpool list exited ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return parseZpoolList(r.stdout);
+  }
+
+  async readAll(signal?: AbortSignal): Promise<PoolReading[]> {
+    const [health, usage] = await Promise.all([this.status(signal), this.list(signal)]);
+    return health.map((h) => {
+      const u = usage.find((x) => x.name === h.name);
+      return { health: h, ...(u ? { usage: u } : {}) };
+    });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The stateful side of rules: per subject it keeps the last observation, a bounded history of
+ * its numbers, and each rule's pending state, in Redis, so that change (delta, rate, `for:`)
+ * survives restarts and is shared by every process.
+ *
+ * Keys: P:obs:last:<subject> (JSON values), P:obs:hist:<subject> (list of {at, values}, newest
+ * first, at most HISTORY_MAX, read back no older than HISTORY_DAYS), P:rule:<id>:<subject>.
+ */
+import type { Redis } from 'ioredis';
+import type { Anomaly } from '../incidents/types.ts';
+import type { Logger } from '../telemetry/log.ts';
+import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
+import type { RuleSet } from './load.ts';
+import { numericValues, type HistoryPoint, type Observation } from './observation.ts';
+
+export const HISTORY_MAX = 500;
+export const HISTORY_DAYS = 90;
+const STATE_TTL_S = HISTORY_DAYS * 86400;
+
+export interface OutcomeLine {
+  subject: string;
+  rule: string;
+  verdict: Verdict;
+  severity?: string;
+  summary?: string;
+  error?: string;
+}
+
+export interface ObserveResult {
+  anomalies: Anomaly[];
+  outcomes: OutcomeLine[];
+}
+
+export class RuleEngine {
+  #rules: RuleSet;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    rules: RuleSet,
+    private readonly log: Logger,
+    private readonly onOutcome: (o: OutcomeLine) => void = () => {},
+  ) {
+    this.#rules = rules;
+  }
+
+  get rules(): RuleSet {
+    return this.#rules;
+  }
+
+  /** Swaps the rule set (on SIGHUP, after the new one loaded without problems). */
+  replace(rules: RuleSet): void {
+    this.#rules = rules;
+  }
+
+  #key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  /**
+   * Evaluates the rules on each observation and records it. With `dryRun` nothing is written
+   * (for `labwatch observe`, which shows what would fire without moving any state).
+   */
+  async observe(observations: Observation[], opts: { now?: Date; dryRun?: boolean } = {}): Promise<ObserveResult> {
+    const now = opts.now ?? new Date();
+    const anomalies: Anomaly[] = [];
+    const outcomes: OutcomeLine[] = [];
+    for (const obs of observations) {
+      const rules = rulesFor(this.#rules.rules, obs);
+      const read = this.redis.pipeline();
+      read.get(this.#key('obs', 'last', obs.subject));
+      read.lrange(this.#key('obs', 'hist', obs.subject), 0, HISTORY_MAX - 1);
+      for (const r of rules) read.get(this.#key('rule', r.id, obs.subject));
+      const replies = (await read.exec()) ?? [];
+      const failed = replies.find(([err]) => err);
+      if (failed) throw failed[0]!;
+      const [lastRaw, histRaw, ...stateRaws] = replies.map(([, v]) => v);
+      const prev = lastRaw ? (JSON.parse(lastRaw as string) as Record<string, unknown>) : undefined;
+      const oldest = now.getTime() - HISTORY_DAYS * 86_400_000;
+      const history = (histRaw as string[])
+        .map((h) => JSON.parse(h) as HistoryPoint)
+        .filter((h) => Date.parse(h.at) >= oldest)
+        .reverse();
+      const ctx = contextFor(obs, prev, history, now);
+
+      const write = this.redis.multi();
+      rules.forEach((rule, i) => {
+        const state = stateRaws[i] ? (JSON.parse(stateRaws[i] as string) as RuleState) : undefined;
+        const outcome = evaluateRule(rule, obs, ctx, state);
+        const line: OutcomeLine = {
+          subject: obs.subject,
+          rule: rule.id,
+          verdict: outcome.verdict,
+          ...(outcome.anomaly ? { severity: outcome.anomaly.severity, summary: outcome.anomaly.summary } : {}),
+          ...(outcome.error ? { error: outcome.error } : {}),
+        };
+        outcomes.push(line);
+        this.onOutcome(line);
+        if (outcome.error) this.log.warn({ rule: rule.id, subject: obs.subject, err: outcome.error }, 'rule could not be evaluated; fix its condition (labwatch rules test)');
+        if (outcome.anomaly) anomalies.push(outcome.anomaly);
+        const key = this.#key('rule', rule.id, obs.subject);
+        if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
+        else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
+      });
+      write.set(this.#key('obs', 'last', obs.subject), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+      const numbers = numericValues(obs.values);
+      if (Object.keys(numbers).length) {
+        write.lpush(this.#key('obs', 'hist', obs.subject), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
+        write.ltrim(this.#key('obs', 'hist', obs.subject), 0, HISTORY_MAX - 1);
+        write.expire(this.#key('obs', 'hist', obs.subject), STATE_TTL_S);
+      }
+      if (!opts.dryRun) await write.exec();
+    }
+    return { anomalies, outcomes };
+  }
+
+  /** The kept history of a subject, oldest first (for MCP tools and people). */
+  async history(subject: string): Promise<HistoryPoint[]> {
+    const raw = await this.redis.lrange(this.#key('obs', 'hist', subject), 0, HISTORY_MAX - 1);
+    return raw.map((h) => JSON.parse(h) as HistoryPoint).reverse();
+  }
+}

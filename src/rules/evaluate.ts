@@ -1,0 +1,156 @@
+/**
+ * Rule evaluation as a pure function: an observation, what came before it (previous values,
+ * history, each rule's pending state) and the rules in; verdicts, anomalies and the next state
+ * out. Like Prometheus, a condition must hold for `for:` (observations and/or time) before it
+ * fires, and a firing rule whose condition stops holding is resolved once.
+ */
+import { stableHash } from '../incidents/fingerprint.ts';
+import type { Anomaly, Link } from '../incidents/types.ts';
+import type { CelContext } from './cel.ts';
+import type { Rule } from './load.ts';
+import { numericValues, type HistoryPoint, type Observation } from './observation.ts';
+
+/** Per rule and subject: how long the condition has held, and whether it fired. */
+export interface RuleState {
+  since?: string;
+  count: number;
+  firing: boolean;
+}
+
+export type Verdict = 'firing' | 'resolved' | 'pending' | 'inactive' | 'error';
+
+export interface RuleOutcome {
+  rule: Rule;
+  verdict: Verdict;
+  state: RuleState;
+  anomaly?: Anomaly;
+  error?: string;
+}
+
+const DAY_MS = 86_400_000;
+/** A rate over less than this is noise, not a trend. */
+const MIN_RATE_SPAN_MS = 60_000;
+
+/** Numeric change since the previous observation. */
+export function deltas(values: Record<string, unknown>, prev: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const now = numericValues(values);
+  const before = numericValues(prev);
+  for (const k of Object.keys(now)) if (k in before) out[k] = now[k]! - before[k]!;
+  return out;
+}
+
+/** Change per day of each numeric value over the history (oldest to newest point, current included). */
+export function rates(history: HistoryPoint[], current: HistoryPoint): Record<string, number> {
+  const out: Record<string, number> = {};
+  const points = [...history, current];
+  for (const k of Object.keys(current.values)) {
+    const first = points.find((p) => k in p.values);
+    if (!first || first === current) continue;
+    const span = Date.parse(current.at) - Date.parse(first.at);
+    if (span < MIN_RATE_SPAN_MS) continue;
+    out[k] = ((current.values[k]! - first.values[k]!) / span) * DAY_MS;
+  }
+  return out;
+}
+
+export function contextFor(obs: Observation, prev: Record<string, unknown> | undefined, history: HistoryPoint[], now: Date): CelContext {
+  const current: HistoryPoint = { at: obs.at, values: numericValues(obs.values) };
+  return {
+    values: obs.values,
+    prev: prev ?? {},
+    delta: prev ? deltas(obs.values, prev) : {},
+    rate: rates(history, current),
+    subject: obs.subject,
+    host: obs.host,
+    now,
+  };
+}
+
+function fmt(n: number): string {
+  return Math.abs(n) >= 10 ? String(Math.round(n)) : String(Math.round(n * 10) / 10);
+}
+
+/** "reallocated_sectors grows by 8/day; at this rate it reaches 16 in about 0.5 days (around 2026-11-25)". */
+export function estimateText(rule: Rule, ctx: CelContext): string | undefined {
+  const e = rule.estimate;
+  if (!e) return undefined;
+  const cur = ctx.values[e.series];
+  const rate = ctx.rate[e.series];
+  if (typeof cur !== 'number' || rate === undefined) return undefined;
+  const unit = e.unit ? ` ${e.unit}` : '';
+  if (cur >= e.threshold) return `${e.series} is ${fmt(cur)}${unit}, at or past ${fmt(e.threshold)}${unit}`;
+  if (rate <= 0) return undefined;
+  const days = (e.threshold - cur) / rate;
+  const when = new Date(ctx.now.getTime() + days * DAY_MS).toISOString().slice(0, 10);
+  return `${e.series} grows by ${fmt(rate)}${unit}/day; at this rate it reaches ${fmt(e.threshold)}${unit} in about ${fmt(days)} days (around ${when})`;
+}
+
+function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firing' | 'resolved', severity: Rule['severity'], since: string): Anomaly {
+  const estimate = status === 'firing' ? estimateText(rule, ctx) : undefined;
+  const annotations: Record<string, string> = {};
+  const description = rule.description?.(ctx);
+  if (description) annotations.description = description;
+  if (estimate) annotations.estimate = estimate;
+  const links: Link[] = rule.runbook ? [{ title: 'Runbook', url: rule.runbook }] : [];
+  return {
+    fingerprint: stableHash(['rule', rule.id, obs.subject]),
+    source: obs.source,
+    rule: rule.id,
+    severity,
+    subject: obs.subject,
+    host: obs.host,
+    summary: rule.summary(ctx),
+    ...(description ? { description } : {}),
+    labels: { ...rule.labels, rule: rule.id, subject: obs.subject, host: obs.host, source: obs.source },
+    annotations,
+    links,
+    status,
+    startsAt: since,
+    ...(status === 'resolved' ? { endsAt: obs.at } : {}),
+    groupKey: `${obs.source === 'alertmanager' ? 'alertmanager' : 'watch'}:${obs.host}|${obs.group ?? obs.subject}`,
+  };
+}
+
+/** Evaluates one rule against one observation. Never throws: a failing expression is an "error" verdict. */
+export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, state: RuleState | undefined): RuleOutcome {
+  const prior: RuleState = state ?? { count: 0, firing: false };
+  let holds: boolean;
+  try {
+    holds = rule.when(ctx);
+  } catch (e) {
+    return { rule, verdict: 'error', state: prior, error: `${rule.id} on ${obs.subject}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  if (!holds) {
+    const resolved = prior.firing;
+    return {
+      rule,
+      verdict: resolved ? 'resolved' : 'inactive',
+      state: { count: 0, firing: false },
+      ...(resolved ? { anomaly: anomalyOf(rule, obs, ctx, 'resolved', rule.severity, prior.since ?? obs.at) } : {}),
+    };
+  }
+  const since = prior.since ?? obs.at;
+  const count = prior.count + 1;
+  const held = Date.parse(obs.at) - Date.parse(since);
+  const firing = prior.firing || (count >= rule.forCount && held >= rule.forMs);
+  const next: RuleState = { since, count, firing };
+  if (!firing) return { rule, verdict: 'pending', state: next };
+  let severity = rule.severity;
+  for (const e of rule.escalate) {
+    try {
+      if (e.when(ctx)) {
+        severity = e.severity;
+        break;
+      }
+    } catch {
+      /* an escalation that cannot be evaluated does not escalate */
+    }
+  }
+  return { rule, verdict: 'firing', state: next, anomaly: anomalyOf(rule, obs, ctx, 'firing', severity, since) };
+}
+
+/** The rules that apply to an observation. */
+export function rulesFor(rules: Rule[], obs: Observation): Rule[] {
+  return rules.filter((r) => (r.source === '*' || r.source === obs.source) && r.kind === obs.kind);
+}

@@ -1,0 +1,31 @@
+/**
+ * An observation: what a collector saw about one subject at one time. Values are a flat-ish map
+ * so that rule conditions can name them (`values.reallocated_sectors > 0`); numbers are kept as
+ * history so that rules can see change, not only level.
+ */
+export interface Observation {
+  /** the connector: smart, zfs, host, … */
+  source: string;
+  /** what the subject is: drive, pool, vdev, filesystem, interface, memory, … */
+  kind: string;
+  /** stable identity in the homelab's words: disk:<serial>, pool:tank, vdev:tank/sda, fs:/srv */
+  subject: string;
+  host: string;
+  at: string;
+  values: Record<string, unknown>;
+  /** anomalies about this subject join this incident group (e.g. the pool a disk belongs to) */
+  group?: string;
+}
+
+/** The numbers of an observation at one time, as kept in history. */
+export interface HistoryPoint {
+  at: string;
+  values: Record<string, number>;
+}
+
+/** The top-level numeric values of an observation (what history keeps). */
+export function numericValues(values: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Watching: each collector runs on its cron schedule (node-cron, no overlap, a timeout, a little
+ * random delay so several hosts don't poll at once); its observations go through the rules and
+ * the resulting anomalies into the same intake as webhooks. A failing collector is logged and
+ * counted, and reported as an observation of its own so a rule can raise it; it never stops the
+ * schedule or the daemon.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Intake } from '../incidents/intake.ts';
+import type { RuleEngine, ObserveResult } from '../rules/engine.ts';
+import type { Observation } from '../rules/observation.ts';
+import type { Logger } from '../telemetry/log.ts';
+
+/** A system labwatch polls. Its read logic lives in its connector folder. */
+export interface Collector {
+  /** smart, zfs, host …; also the config key under `watch:` */
+  name: string;
+  /** Reads the system now. Throws CollectorError for a problem a person must fix. */
+  collect(signal: AbortSignal): Promise<Observation[]>;
+}
+
+export interface Scheduled {
+  collector: Collector;
+  /** cron expression (5 or 6 fields) */
+  schedule: string;
+  timeoutMs: number;
+  /** up to this much random delay before each run */
+  jitterMs: number;
+}
+
+export interface RunResult extends ObserveResult {
+  observations: Observation[];
+  error?: string;
+}
+
+export class Watcher {
+  readonly #tasks: ScheduledTask[] = [];
+  readonly #runs: Counter<'collector' | 'outcome'>;
+  readonly #duration: Histogram<'collector'>;
+  readonly #observed: Gauge<'source' | 'kind' | 'subject' | 'key'>;
+
+  constructor(
+    private readonly scheduled: Scheduled[],
+    private readonly engine: RuleEngine,
+    private readonly intake: Intake,
+    private readonly log: Logger,
+    registry: Registry,
+    private readonly host: string,
+  ) {
+    this.#runs = new Counter({ name: 'labwatch_collector_runs_total', help: 'Collector runs by outcome (ok, error, timeout).', labelNames: ['collector', 'outcome'], registers: [registry] });
+    this.#duration = new Histogram({ name: 'labwatch_collector_duration_seconds', help: 'How long a collector run took, rules included.', labelNames: ['collector'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
+    this.#observed = new Gauge({ name: 'labwatch_observed', help: 'The latest numeric value labwatch observed per subject (temperature, sectors, errors, capacity…).', labelNames: ['source', 'kind', 'subject', 'key'], registers: [registry] });
+  }
+
+  /** Runs one collector now: collect, evaluate rules, hand anomalies to the intake (unless dryRun). */
+  async run(name: string, opts: { dryRun?: boolean } = {}): Promise<RunResult> {
+    const s = this.scheduled.find((x) => x.collector.name === name);
+    if (!s) throw new Error(`watch: no collector named ${name}; known: ${this.scheduled.map((x) => x.collector.name).join(', ')}`);
+    const end = this.#duration.startTimer({ collector: name });
+    const signal = AbortSignal.timeout(s.timeoutMs);
+    let observations: Observation[];
+    let error: string | undefined;
+    try {
+      observations = await s.collector.collect(signal);
+    } catch (e) {
+      error = signal.aborted ? `timed out after ${s.timeoutMs} ms` : (e as Error).message;
+      this.#runs.inc({ collector: name, outcome: signal.aborted ? 'timeout' : 'error' });
+      this.log.error({ collector: name, err: error }, 'collector failed');
+      observations = [];
+    }
+    // The collector's own health is an observation too, so a rule can raise "labwatch cannot read X".
+    observations.push({
+      source: name,
+      kind: 'collector',
+      subject: `collector:${name}`,
+      host: this.host,
+      at: new Date().toISOString(),
+      values: { ok: error === undefined, error: error ?? '', observations: observations.length },
+    });
+    const result = await this.engine.observe(observations, opts);
+    if (!opts.dryRun) {
+      for (const o of observations)
+        for (const [key, v] of Object.entries(o.values))
+          if (typeof v === 'number' && Number.isFinite(v)) this.#observed.set({ source: o.source, kind: o.kind, subject: o.subject, key }, v);
+      if (result.anomalies.length) await this.intake.accept(result.anomalies);
+    }
+    if (!error) this.#runs.inc({ collector: name, outcome: 'ok' });
+    end();
+    return { ...result, observations, ...(error ? { error } : {}) };
+  }
+
+  start(): void {
+    for (const s of this.scheduled) {
+      const task = cron.schedule(
+        s.schedule,
+        async () => {
+          if (s.jitterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * s.jitterMs));
+          await this.run(s.collector.name).catch((e: Error) => this.log.error({ collector: s.collector.name, err: e.message }, 'watch run failed; next run as scheduled'));
+        },
+        { name: `watch-${s.collector.name}`, noOverlap: true },
+      );
+      task.on('execution:overlap', () => {
+        this.log.warn({ collector: s.collector.name }, 'previous run still going; this run skipped');
+      });
+      this.#tasks.push(task);
+      this.log.info({ collector: s.collector.name, schedule: s.schedule }, 'watching');
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#tasks.splice(0)) await t.destroy();
+  }
+}
