@@ -3,9 +3,18 @@
  * in reverse. Constructors only assign; start() does the work. This is the one file that names
  * the connectors and notifiers; the core never does.
  */
+import { accessSync, constants } from 'node:fs';
+import { hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { ms, type Config } from './config/schema.ts';
 import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
+import { hostCollector } from './connectors/host/collect.ts';
+import { smartCollector } from './connectors/smart/collect.ts';
+import { SmartReader } from './connectors/smart/read.ts';
+import { zfsCollector } from './connectors/zfs/collect.ts';
+import { ZfsReader } from './connectors/zfs/read.ts';
 import type { WebhookIntake } from './connectors/types.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
@@ -20,9 +29,47 @@ import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { DeterministicTriager } from './triage/index.ts';
 import { triageHandler } from './triage/job.ts';
+import { RuleEngine } from './rules/engine.ts';
+import { loadRules, type RuleSet } from './rules/load.ts';
+import { Watcher, type Scheduled } from './watch/index.ts';
 
 /** Every system that pushes alerts to labwatch. */
 const WEBHOOK_INTAKES: WebhookIntake[] = [alertmanagerIntake];
+
+/** The rule files shipped with labwatch. */
+export const SHIPPED_RULES = fileURLToPath(new URL('../rules/', import.meta.url));
+
+/** Is this binary runnable (a path, or a name found on PATH)? */
+function onPath(binary: string): boolean {
+  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, binary));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Every system labwatch polls, from its `watch:` block. "auto" means: when its tool is installed. */
+export function buildCollectors(cfg: Config, host: string, log: Logger): Scheduled[] {
+  const w = cfg.watch;
+  const jitterMs = ms(w.jitter);
+  const wanted = (name: string, enabled: boolean | 'auto', binary: string) => {
+    if (enabled !== 'auto') return enabled;
+    const found = onPath(binary);
+    if (!found) log.info({ collector: name, binary }, `${binary} not found: ${name} watching is off (set watch.${name}.enabled: true to insist)`);
+    return found;
+  };
+  const list: Scheduled[] = [];
+  if (wanted('smart', w.smart.enabled, w.smart.smartctl))
+    list.push({ collector: smartCollector({ host, reader: new SmartReader({ smartctl: w.smart.smartctl, timeoutMs: Math.min(ms(w.smart.timeout), 60_000) }) }), schedule: w.smart.schedule, timeoutMs: ms(w.smart.timeout), jitterMs });
+  if (wanted('zfs', w.zfs.enabled, w.zfs.zpool))
+    list.push({ collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zfs.zpool, timeoutMs: ms(w.zfs.timeout) }) }), schedule: w.zfs.schedule, timeoutMs: ms(w.zfs.timeout), jitterMs });
+  if (w.host.enabled) list.push({ collector: hostCollector({ host, mtuGroups: w.host.mtu_groups }), schedule: w.host.schedule, timeoutMs: ms(w.host.timeout), jitterMs });
+  return list;
+}
 
 export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {
   const notifiers = new Map<string, Notifier>();
@@ -56,6 +103,8 @@ export class Daemon {
   readonly notifiers: Map<string, Notifier>;
   readonly intake: Intake;
   readonly http;
+  readonly rules: RuleEngine;
+  readonly watcher: Watcher;
   #redisDown = false;
   #address = '';
 
@@ -100,6 +149,28 @@ export class Daemon {
       },
     });
     this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
+    const host = hostname();
+    // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
+    this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
+    this.watcher = new Watcher(buildCollectors(config, host, log), this.rules, this.intake, log, this.metrics.registry, host);
+  }
+
+  get rulesDir(): string {
+    return this.config.rules.dir ?? SHIPPED_RULES;
+  }
+
+  /** Re-reads the rule files (SIGHUP). A set with problems is refused and the old one keeps running. */
+  reloadRules(): RuleSet | null {
+    try {
+      const set = loadRules(this.rulesDir);
+      this.rules.replace(set);
+      this.log.info({ rules: set.rules.length, files: set.files.length }, 'rules reloaded');
+      return set;
+    } catch (e) {
+      const problems = (e as { problems?: string[] }).problems ?? [(e as Error).message];
+      this.log.error({ problems }, 'new rules refused; the previous rules keep running');
+      return null;
+    }
   }
 
   /** The address the HTTP server listens on, once started. */
@@ -126,6 +197,7 @@ export class Daemon {
     }
     this.queues.start();
     this.intake.start();
+    this.watcher.start();
     const { host, port } = parseListen(this.config.http.listen);
     if (!isLoopback(host) && !this.config.secrets.httpToken)
       this.log.warn({ listen: this.config.http.listen }, 'webhooks are reachable from the network without a token: anyone who can reach this port can send alerts; set http.token_file');
@@ -140,6 +212,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.log.info('stopping: no new webhooks; waiting for running jobs');
     await this.http.close().catch(() => {});
+    await this.watcher.stop();
     this.intake.stop();
     await this.queues.stop(ms(this.config.queue.shutdown_timeout));
     await Promise.all([...this.notifiers.values()].map((n) => n.close().catch(() => {})));

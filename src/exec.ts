@@ -5,6 +5,7 @@
  * says what to do.
  */
 import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
 
 export interface ExecResult {
   stdout: string;
@@ -42,8 +43,11 @@ export function run(command: string, args: readonly string[], opts: ExecOptions 
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr, code: 0 });
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
-        if (e.code === 'ENOENT')
-          return reject(new ExecError(`${command} is not installed or not on PATH; install it (e.g. apt install ${command === 'smartctl' ? 'smartmontools' : command === 'zpool' ? 'zfsutils-linux' : command})`, 'missing'));
+        if (e.code === 'ENOENT') {
+          const tool = basename(command);
+          const pkg = { smartctl: 'smartmontools', zpool: 'zfsutils-linux' }[tool] ?? tool;
+          return reject(new ExecError(`${command} is not installed or not on PATH; install it (e.g. apt install ${pkg})`, 'missing'));
+        }
         if (e.code === 'EACCES') return reject(new ExecError(`${command}: permission denied; labwatch's user may not run it`, 'permission'));
         if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
           return reject(new ExecError(`${shown}: output over ${maxBuffer} bytes; refusing to read more`, 'output-too-large'));

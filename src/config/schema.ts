@@ -86,6 +86,54 @@ export const incidentsConfig = z
   })
   .default({ retention: '30d' });
 
+const cron = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression with 5 or 6 fields, e.g. "*/30 * * * *"');
+const enabled = z.union([z.boolean(), z.literal('auto')]);
+
+export const watchConfig = z
+  .strictObject({
+    smart: z
+      .strictObject({
+        /** auto: on when smartctl is found on PATH */
+        enabled: enabled.default('auto'),
+        schedule: cron.default('*/30 * * * *'),
+        timeout: duration.default('5m'),
+        smartctl: z.string().default('smartctl'),
+      })
+      .default({ enabled: 'auto', schedule: '*/30 * * * *', timeout: '5m', smartctl: 'smartctl' }),
+    zfs: z
+      .strictObject({
+        enabled: enabled.default('auto'),
+        schedule: cron.default('*/5 * * * *'),
+        timeout: duration.default('2m'),
+        zpool: z.string().default('zpool'),
+      })
+      .default({ enabled: 'auto', schedule: '*/5 * * * *', timeout: '2m', zpool: 'zpool' }),
+    host: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        schedule: cron.default('* * * * *'),
+        timeout: duration.default('30s'),
+        /** interfaces that should share one MTU, e.g. [[eno1, vmbr0]] */
+        mtu_groups: z.array(z.array(z.string()).min(2)).default([]),
+      })
+      .default({ enabled: true, schedule: '* * * * *', timeout: '30s', mtu_groups: [] }),
+    /** up to this much random delay before each run, so several hosts don't poll at once */
+    jitter: duration.default('20s'),
+  })
+  .default({
+    smart: { enabled: 'auto', schedule: '*/30 * * * *', timeout: '5m', smartctl: 'smartctl' },
+    zfs: { enabled: 'auto', schedule: '*/5 * * * *', timeout: '2m', zpool: 'zpool' },
+    host: { enabled: true, schedule: '* * * * *', timeout: '30s', mtu_groups: [] },
+    jitter: '20s',
+  });
+
+export const rulesConfig = z
+  .strictObject({
+    /** a folder of rule files; default: the rules/ shipped with labwatch */
+    dir: z.string().optional(),
+  })
+  .default({});
+
 export const logConfig = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -99,6 +147,8 @@ export const configSchema = z.strictObject({
   anthropic: anthropicConfig,
   queue: queueConfig,
   incidents: incidentsConfig,
+  watch: watchConfig,
+  rules: rulesConfig,
   log: logConfig,
 });
 

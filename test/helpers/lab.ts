@@ -31,6 +31,8 @@ export interface LabOptions {
   token?: boolean;
   /** Extra YAML appended to the config. */
   extraYaml?: string;
+  /** The watch: block (default: every collector off, so tests only see what they drive). */
+  watchYaml?: string;
 }
 
 export interface Lab {
@@ -87,6 +89,7 @@ queue:
   shutdown_timeout: 5s
 log:
   level: debug
+${opts.watchYaml ?? 'watch:\n  smart: { enabled: false }\n  zfs: { enabled: false }\n  host: { enabled: false }'}
 ${opts.extraYaml ?? ''}`;
   const config = loadConfig(file('labwatch.yaml', yaml), {});
   const logs: string[] = [];

@@ -53,7 +53,7 @@ export async function readHost(): Promise<HostState> {
         sizeBytes: f.size,
         usedBytes: f.used,
         availableBytes: f.available,
-        usedPct: f.size > 0 ? Math.round(((f.size - f.available) / f.size) * 1000) / 10 : 0,
+        usedPct: f.use, // as df counts it: used / (used + available), reserved blocks aside
         readOnly: f.rw === false,
       })),
     memory: {
@@ -72,7 +72,7 @@ export async function readHost(): Promise<HostState> {
           name: s.iface,
           state: s.operstate,
           ...(typeof i?.mtu === 'number' ? { mtu: i.mtu } : {}),
-          ...(typeof i?.speed === 'number' ? { speedMbps: i.speed } : {}),
+          ...(typeof i?.speed === 'number' && i.speed > 0 ? { speedMbps: i.speed } : {}),
           rxErrors: s.rx_errors,
           txErrors: s.tx_errors,
           rxDropped: s.rx_dropped,

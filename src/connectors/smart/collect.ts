@@ -76,8 +76,16 @@ export function driveObservation(d: DriveHealth, host: string, at = new Date().t
 
 export function smartCollector(opts: { host: string; reader?: SmartReader }): Collector {
   const reader = opts.reader ?? new SmartReader();
+  // A sleeping drive reports no serial (asking would wake it): remember each device's identity
+  // from its last awake read, so its subject stays disk:<serial> while it sleeps.
+  const known = new Map<string, string>();
   return {
     name: 'smart',
-    collect: async (signal) => (await reader.readAll(signal)).map((d) => driveObservation(d, opts.host)),
+    collect: async (signal) =>
+      (await reader.readAll(signal)).map((d) => {
+        if (d.serial) known.set(d.device, d.subject);
+        else if (d.state === 'standby' && known.has(d.device)) d = { ...d, subject: known.get(d.device)! };
+        return driveObservation(d, opts.host);
+      }),
   };
 }

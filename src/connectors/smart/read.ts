@@ -5,7 +5,7 @@
  * instead of spinning up. One reader, shared by the collector and the MCP tools.
  */
 import { run, type ExecOptions } from '../../exec.ts';
-import { parseScan, parseSmartctl } from './parse.ts';
+import { decodeExitStatus, parseScan, parseSmartctl } from './parse.ts';
 import type { DriveHealth, ScannedDevice } from './types.ts';
 
 /**
@@ -39,10 +39,25 @@ export class SmartReader {
     return parseSmartctl(r.stdout, r.code ?? -1, device, STANDBY_EXIT);
   }
 
-  /** Every drive the scan finds, read one after another (drives on one controller dislike parallel queries). */
+  /**
+   * Every drive the scan finds, read one after another (drives on one controller dislike
+   * parallel queries). A drive that cannot be read (unparsable output, a hung device) becomes a
+   * drive in state "error" with the reason; it never stops the others from being read.
+   */
   async readAll(signal?: AbortSignal): Promise<DriveHealth[]> {
     const out: DriveHealth[] = [];
-    for (const d of await this.scan(signal)) out.push(await this.read(d, signal));
+    for (const d of await this.scan(signal)) {
+      if (signal?.aborted) break;
+      try {
+        out.push(await this.read(d, signal));
+      } catch (e) {
+        out.push(unreadable(d, (e as Error).message));
+      }
+    }
     return out;
   }
+}
+
+function unreadable(d: ScannedDevice, error: string): DriveHealth {
+  return { subject: `disk:${d.device}`, device: d.device, type: d.type, state: 'error', error, exit: decodeExitStatus(0), messages: [] };
 }

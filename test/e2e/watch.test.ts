@@ -1,0 +1,231 @@
+/**
+ * Watching end to end: test/bin/smartctl and test/bin/zpool replay real fixtures through the real
+ * exec path; the daemon's collectors, rules, incidents and notifications run for real.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLab, type Lab } from '../helpers/lab.ts';
+import { waitFor, sleep } from '../helpers/wait.ts';
+
+const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
+const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const ZPOOL = fileURLToPath(new URL('../fixtures/zpool/', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
+
+/** A scenario folder for test/bin/smartctl: device basename → fixture file and exit status. */
+function smartScenario(devices: Record<string, { fixture: string; exit: number } | { json: string; exit: number }>, onlyThese = false): string {
+  const dir = mkdtempSync(join(tmpdir(), 'labwatch-smartctl-'));
+  // The real scan lists sda…sdg; `onlyThese` trims its device list to the ones given (nothing else changes).
+  const scan = JSON.parse(readFileSync(join(SMART, 'scan-json.json'), 'utf8')) as { devices: { name: string }[] };
+  if (onlyThese) scan.devices = scan.devices.filter((d) => d.name.replace('/dev/', '') in devices);
+  writeFileSync(join(dir, 'scan.json'), JSON.stringify(scan));
+  for (const [name, d] of Object.entries(devices)) {
+    if ('fixture' in d) copyFileSync(join(SMART, d.fixture), join(dir, `${name}.json`));
+    else writeFileSync(join(dir, `${name}.json`), d.json);
+    writeFileSync(join(dir, `${name}.exit`), String(d.exit));
+  }
+  return dir;
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: `${BIN}:${process.env.PATH}`, HOME: tmpdir(), ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('SMART through the real exec path', () => {
+  // The scan (a real --scan output) lists sda…sdg; each gets one real fixture family.
+  const dir = smartScenario({
+    sda: { fixture: 'sata-hdd-healthy-wd-red-wd20efrx.json', exit: 0 },
+    sdb: { fixture: 'sata-ssd-healthy-samsung-860evo-xall.json', exit: 0 },
+    sdc: { fixture: 'sata-hdd-failing-usb-jmicron-reallocated-exit216.json', exit: 216 },
+    sdd: { fixture: 'nvme-critical-warning-failed-exit8.json', exit: 8 },
+    // Recorded with plain -n standby (exit 2); with labwatch's -n standby,3 smartctl exits 3 (smartctl(8)).
+    sde: { fixture: 'sata-standby-nocheck-exit2.json', exit: 3 },
+    sdf: { fixture: 'scsi-sas-healthy-hitachi.json', exit: 0 },
+    sdg: { fixture: 'error-open-failed-windows-exit2.json', exit: 2 },
+  });
+  let out: { subject: string; values: Record<string, unknown>; rules: { rule: string; severity?: string }[] }[];
+
+  before(async () => {
+    const cfg = join(dir, 'labwatch.yaml');
+    writeFileSync(cfg, `watch:\n  smart:\n    smartctl: ${join(BIN, 'smartctl')}\n`);
+    const r = await cli(['observe', 'smart', '--json', '--config', cfg], { FAKE_SMARTCTL_DIR: dir });
+    assert.equal(r.code, 0, r.stderr);
+    out = (JSON.parse(r.stdout) as typeof out).filter((o) => o.subject.startsWith('disk:'));
+  });
+
+  test('every drive is read with the type from the scan and -n standby,3, never autodetected', () => {
+    const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');
+    assert.equal(calls[0], '--scan-open --json');
+    assert.equal(calls.length, 8);
+    for (const c of calls.slice(1)) assert.match(c, /^--json -x -n standby,3 -d scsi \/dev\/sd[a-g]$/);
+  });
+
+  test('a sleeping drive is skipped as standby, not missing and not failed', () => {
+    const sleeping = out.find((o) => o.values.device === '/dev/sde')!;
+    assert.equal(sleeping.values.state, 'standby');
+    assert.equal(sleeping.values.temperature_c, undefined, 'no stale numbers for a sleeping drive');
+    assert.deepEqual(sleeping.rules, []);
+  });
+
+  test('the failing USB drive and the NVMe with a critical warning are raised; healthy drives are quiet', () => {
+    const failing = out.find((o) => o.values.device === '/dev/sdc')!;
+    assert.equal(failing.values.state, 'ok');
+    assert.equal(failing.values.reallocated_sectors, 1975);
+    assert.deepEqual(
+      failing.rules.map((r) => r.rule).sort(),
+      ['smart-attribute-failing-now', 'smart-health-failing', 'smart-pending-sectors', 'smart-reallocated-sectors'],
+    );
+    const nvme = out.find((o) => o.values.device === '/dev/sdd')!;
+    assert.ok(nvme.rules.some((r) => r.rule === 'nvme-critical-warning' && r.severity === 'critical'));
+    for (const dev of ['/dev/sda', '/dev/sdb', '/dev/sdf']) assert.deepEqual(out.find((o) => o.values.device === dev)!.rules, [], dev);
+  });
+
+  test('a drive smartctl cannot open is observed as an error with smartctl\'s words', () => {
+    const broken = out.find((o) => o.values.device === '/dev/sdg')!;
+    assert.equal(broken.values.state, 'error');
+    assert.match(String(broken.values.error), /Open failed/i);
+  });
+
+  test('a drive whose output cannot be parsed is reported alone; the other drives are still read', async () => {
+    const bad = smartScenario({ sda: { fixture: 'sata-hdd-healthy-wd-red-wd20efrx.json', exit: 0 }, sdb: { fixture: 'standby-text-output.txt', exit: 2 } }, true);
+    const cfg = join(bad, 'labwatch.yaml');
+    writeFileSync(cfg, `watch:\n  smart:\n    smartctl: ${join(BIN, 'smartctl')}\n`);
+    const r = await cli(['observe', 'smart', '--json', '--config', cfg], { FAKE_SMARTCTL_DIR: bad });
+    assert.equal(r.code, 0, r.stderr);
+    const drives = (JSON.parse(r.stdout) as { values: Record<string, unknown> }[]).filter((o) => 'device' in o.values);
+    assert.equal(drives.find((d) => d.values.device === '/dev/sda')!.values.state, 'ok');
+    const broken = drives.find((d) => d.values.device === '/dev/sdb')!;
+    assert.equal(broken.values.state, 'error');
+    assert.match(String(broken.values.error), /smartctl output for \/dev\/sdb is not JSON/);
+  });
+
+  test('a missing smartctl gives a clear one-line error and exit 1', async () => {
+    const cfg = join(dir, 'missing.yaml');
+    writeFileSync(cfg, 'watch:\n  smart:\n    smartctl: /nonexistent/smartctl\n');
+    const r = await cli(['observe', 'smart', '--config', cfg], { FAKE_SMARTCTL_DIR: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /smartctl is not installed or not on PATH; install it \(e\.g\. apt install smartmontools\)/);
+  });
+});
+
+describe('ZFS through the real exec path', () => {
+  function scenario(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'labwatch-zpool-'));
+    for (const [to, from] of Object.entries(files)) copyFileSync(join(ZPOOL, from), join(dir, to));
+    return dir;
+  }
+  const observe = async (dir: string) => {
+    const cfg = join(dir, 'labwatch.yaml');
+    writeFileSync(cfg, `watch:\n  zfs:\n    zpool: ${join(BIN, 'zpool')}\n`);
+    const r = await cli(['observe', 'zfs', '--json', '--config', cfg], { FAKE_ZPOOL_DIR: dir });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { subject: string; values: Record<string, unknown>; rules: { rule: string }[] }[];
+  };
+
+  test('without -j support it falls back to the text form: a degraded pool and its unavailable device', async () => {
+    const dir = scenario({ 'status.txt': 'status-degraded-unavail-was-path-cksum-errors.txt', 'list.txt': 'list-p-two-pools-degraded.txt' });
+    const out = await observe(dir);
+    const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');
+    assert.deepEqual(calls.filter((c) => c.startsWith('status')), ['status -jp --json-int', 'status -p']);
+    const pool = out.find((o) => o.values.state === 'DEGRADED' && o.subject.startsWith('pool:'))!;
+    assert.ok(pool.rules.some((r) => r.rule === 'zfs-pool-not-online'));
+    const gone = out.find((o) => o.subject.startsWith('vdev:') && o.values.state === 'UNAVAIL')!;
+    assert.equal(gone.values.checksum_errors, 100980);
+    assert.match(String(gone.values.was_path), /^\/dev\/disk\/by-id\//);
+    assert.deepEqual(gone.rules.map((r) => r.rule).sort(), ['zfs-device-errors', 'zfs-device-not-online']);
+  });
+
+  test('with -j support it reads the JSON form (OpenZFS 2.3 man-page example)', async () => {
+    const dir = scenario({ 'status.json': 'status-j-c-vendor-model-size-raidz-dedup-special-manpage.json', 'list.txt': 'list-H-P-p-v-mirror.txt' });
+    const out = await observe(dir);
+    const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');
+    assert.deepEqual(calls.filter((c) => c.startsWith('status')), ['status -jp --json-int']);
+    assert.ok(out.some((o) => o.subject.startsWith('pool:')));
+    assert.ok(out.filter((o) => o.subject.startsWith('vdev:')).length >= 3);
+  });
+});
+
+describe('a drive degrading 0 → 4 → 12 reallocated sectors, watched by the daemon', () => {
+  // Variants of the real healthy WD Red document: only attribute 5's raw count is changed
+  // (no real capture of one drive's degrading sequence exists).
+  const wdRed = readFileSync(join(SMART, 'sata-hdd-healthy-wd-red-wd20efrx.json'), 'utf8');
+  const withReallocated = (n: number) => {
+    const doc = JSON.parse(wdRed) as { ata_smart_attributes: { table: { id: number; raw: { value: number; string: string } }[] } };
+    const a5 = doc.ata_smart_attributes.table.find((a) => a.id === 5)!;
+    a5.raw = { value: n, string: String(n) };
+    return JSON.stringify(doc);
+  };
+  let dir: string;
+  let lab: Lab;
+  before(async () => {
+    dir = smartScenario({ sda: { json: withReallocated(0), exit: 0 } }, true);
+    process.env.FAKE_SMARTCTL_DIR = dir;
+    lab = await startLab({ watchYaml: `watch:\n  smart: { enabled: true, schedule: "0 0 1 1 *", smartctl: ${join(BIN, 'smartctl')} }\n  zfs: { enabled: false }\n  host: { enabled: false }` });
+  });
+  after(async () => {
+    await lab.stop();
+  });
+
+  const poll = async (n: number, day: number) => {
+    writeFileSync(join(dir, 'sda.json'), withReallocated(n));
+    return lab.daemon.watcher.run('smart', { now: new Date(Date.UTC(2026, 10, 1 + day)) });
+  };
+
+  test('one incident: a warning, one escalation with a time estimate, and silence while nothing changes', async () => {
+    await poll(0, 0);
+    await lab.drained();
+    assert.equal(lab.smtp.messages.length, 0, 'a clean drive sends nothing');
+
+    await poll(4, 1);
+    const first = await waitFor('the warning email', () => lab.smtp.messages[0]);
+    assert.equal(first.parsed.subject, `[WARNING] ${lab.daemon.watcher && (await import('node:os')).hostname()}: disk:REDACTED: 4 reallocated sectors (+4 since the last check)`);
+    assert.match(first.parsed.text ?? '', /reaches 16 sectors in about 3 days/);
+
+    await poll(12, 2);
+    const second = await waitFor('the escalation email', () => lab.smtp.messages[1]);
+    assert.match(second.parsed.subject ?? '', /^\[CRITICAL\] .*12 reallocated sectors \(\+8 since the last check\) \(updated\)$/);
+    assert.match(second.parsed.text ?? '', /escalated from warning to critical/);
+    assert.match(second.parsed.text ?? '', /grows by 6 sectors\/day; at this rate it reaches 16 sectors in about 0\.7 days/);
+    assert.equal(second.parsed.inReplyTo, first.parsed.messageId, 'the escalation is threaded under the first report');
+
+    await poll(12, 3);
+    await poll(12, 4);
+    await lab.drained();
+    await sleep(300);
+    assert.equal(lab.smtp.messages.length, 2, 'one report per escalation, not one per poll');
+    assert.equal(lab.ntfy.published.length, 2);
+    const ids = lab.smtp.messages.map((m) => m.parsed.headers.get('x-labwatch-incident'));
+    assert.equal(ids[0], ids[1], 'one incident');
+  });
+});
+
+describe('rule reload (SIGHUP)', () => {
+  test('a valid new set replaces the rules; an invalid one is refused with its errors and the old set keeps running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labwatch-rules-'));
+    copyFileSync(fileURLToPath(new URL('../../rules/zfs.yaml', import.meta.url)), join(dir, 'zfs.yaml'));
+    const lab = await startLab({ extraYaml: `rules:\n  dir: ${dir}\n` });
+    try {
+      assert.equal(lab.daemon.rules.rules.files.length, 1);
+      copyFileSync(fileURLToPath(new URL('../../rules/host.yaml', import.meta.url)), join(dir, 'host.yaml'));
+      assert.ok(lab.daemon.reloadRules());
+      assert.equal(lab.daemon.rules.rules.files.length, 2);
+      writeFileSync(join(dir, 'broken.yaml'), 'rules:\n  - id: broken-rule\n    source: host\n    kind: cpu\n    when: values.load1 >\n    severity: warning\n    summary: s\n');
+      assert.equal(lab.daemon.reloadRules(), null);
+      assert.equal(lab.daemon.rules.rules.files.length, 2, 'the previous rules keep running');
+      const refused = lab.logs.find((l) => l.includes('new rules refused'))!;
+      assert.match(refused, /broken\.yaml:5: when: Unexpected token: EOF/);
+    } finally {
+      await lab.stop();
+    }
+  });
+});
