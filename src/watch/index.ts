@@ -93,6 +93,13 @@ export class Watcher {
   }
 
   start(): void {
+    // node-cron writes its own warnings to the console; route them into labwatch's log.
+    cron.setLogger({
+      info: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+      warn: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+      error: (m: string | Error) => this.log.warn({ source: 'node-cron' }, String(m)),
+      debug: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+    } as Parameters<typeof cron.setLogger>[0]);
     for (const s of this.scheduled) {
       const task = cron.schedule(
         s.schedule,

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLab, type Lab } from '../helpers/lab.ts';
+import { smartCollector } from '../../src/connectors/smart/collect.ts';
+import { SmartReader } from '../../src/connectors/smart/read.ts';
 import { waitFor, sleep } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
@@ -107,6 +109,25 @@ describe('SMART through the real exec path', () => {
     const broken = drives.find((d) => d.values.device === '/dev/sdb')!;
     assert.equal(broken.values.state, 'error');
     assert.match(String(broken.values.error), /smartctl output for \/dev\/sdb is not JSON/);
+  });
+
+  test('a drive that drops out of the scan is observed as missing under its serial', async () => {
+    // Two fixtures with distinct real serials (several published ones are anonymised to "REDACTED").
+    const two = smartScenario({ sda: { fixture: 'sata-ssd-healthy-samsung-860evo-xall.json', exit: 0 }, sdb: { fixture: 'scsi-sas-seagate-smartctl6.7-jsonv0.1.json', exit: 0 } }, true);
+    process.env.FAKE_SMARTCTL_DIR = two;
+    const collector = smartCollector({ host: 'nas', reader: new SmartReader({ smartctl: join(BIN, 'smartctl') }) });
+    const first = await collector.collect(AbortSignal.timeout(10_000));
+    const nvme = first.find((o) => o.values.device === '/dev/sdb')!;
+    assert.equal(nvme.subject, 'disk:Z4028VRY0000C810BZXB');
+    assert.equal(nvme.values.state, 'ok');
+    // sdb is pulled: the scan no longer lists it.
+    const scan = JSON.parse(readFileSync(join(two, 'scan.json'), 'utf8')) as { devices: { name: string }[] };
+    scan.devices = scan.devices.filter((d) => d.name === '/dev/sda');
+    writeFileSync(join(two, 'scan.json'), JSON.stringify(scan));
+    const second = await collector.collect(AbortSignal.timeout(10_000));
+    const gone = second.find((o) => o.subject === nvme.subject)!;
+    assert.equal(gone.values.state, 'missing');
+    assert.equal(gone.values.device, '/dev/sdb');
   });
 
   test('a missing smartctl gives a clear one-line error and exit 1', async () => {

@@ -79,13 +79,23 @@ export function smartCollector(opts: { host: string; reader?: SmartReader }): Co
   // A sleeping drive reports no serial (asking would wake it): remember each device's identity
   // from its last awake read, so its subject stays disk:<serial> while it sleeps.
   const known = new Map<string, string>();
+  // Drives seen since start: one that drops out of the scan is reported missing, not forgotten.
+  const seen = new Map<string, { device: string; model?: string }>();
   return {
     name: 'smart',
-    collect: async (signal) =>
-      (await reader.readAll(signal)).map((d) => {
+    collect: async (signal) => {
+      const now = new Date().toISOString();
+      const observations = (await reader.readAll(signal)).map((d) => {
         if (d.serial) known.set(d.device, d.subject);
         else if (d.state === 'standby' && known.has(d.device)) d = { ...d, subject: known.get(d.device)! };
-        return driveObservation(d, opts.host);
-      }),
+        if (d.serial) seen.set(d.subject, { device: d.device, ...(d.model ? { model: d.model } : {}) });
+        return driveObservation(d, opts.host, now);
+      });
+      const present = new Set(observations.map((o) => o.subject));
+      for (const [subject, last] of seen)
+        if (!present.has(subject))
+          observations.push({ source: 'smart', kind: 'drive', subject, host: opts.host, at: now, values: { state: 'missing', device: last.device, model: last.model ?? '', drive_class: 'unknown' } });
+      return observations;
+    },
   };
 }
