@@ -132,18 +132,18 @@ const round = [
   item('host', 'interface', 'if:tailscale0', nic('tailscale0', 1280, { virtual: true }), {}, 1),
   ...['smart', 'zfs', 'host'].map((c) => item(c, 'collector', `collector:${c}`, { ok: true, error: '', observations: 12 }, {}, 1)),
 ];
-// Check-only probes (not timed): make every rule hold at least once, and probe the edges.
+// Check-only probes (not timed): make every rule hold at least once, with values on the thresholds.
 const probes = [
   item('smart', 'drive', 'disk:P1', hdd('/dev/sdx', 'P1', { passed: false, disk_failing: true, exit_code: 216, attributes_failing_now: '5 Reallocated_Sector_Ct', offline_uncorrectable: 1, selftest_latest_passed: false })),
-  item('smart', 'drive', 'disk:P2', { state: 'ok', drive_class: 'hdd', passed: true, grown_defects: 5, temperature_c: 60 }, { grown_defects: 2 }),
-  item('smart', 'drive', 'disk:P3', nvme('/dev/nvme2n1', 'P3', { critical_warning: 16, available_spare: 5, percentage_used: 100, temperature_c: 81 })),
-  item('smart', 'drive', 'disk:P4', { ...okDrive, drive_class: 'unknown', temperature_c: 65, passed: undefined }),
+  item('smart', 'drive', 'disk:P2', { state: 'ok', drive_class: 'hdd', passed: true, grown_defects: 5, temperature_c: 60, reallocated_sectors: 10 }, { grown_defects: 2 }),
+  item('smart', 'drive', 'disk:P3', nvme('/dev/nvme2n1', 'P3', { critical_warning: 16, available_spare: 5, percentage_used: 100, temperature_c: 80 })),
+  item('smart', 'drive', 'disk:P4', { ...okDrive, drive_class: 'unknown', temperature_c: 70, passed: undefined }),
   item('smart', 'drive', 'disk:/dev/sdz', { state: 'error', drive_class: 'unknown', device: '/dev/sdz', error: 'Permission denied' }),
   item('smart', 'drive', 'disk:P5', { state: 'missing', device: '/dev/sdk', model: 'ST4000VN008-2DR166', drive_class: 'unknown' }),
-  item('zfs', 'pool', 'pool:bad', pool('bad', { state: 'DEGRADED', unhealthy_devices: 'sdq FAULTED', data_errors: 1, permanent_error_files: 1, permanent_errors: '/bad/f', last_scrub_errors: 3, resilvering: true, capacity_pct: 91 })),
+  item('zfs', 'pool', 'pool:bad', pool('bad', { state: 'DEGRADED', unhealthy_devices: 'sdq FAULTED', data_errors: 1, permanent_error_files: 1, permanent_errors: '/bad/f', last_scrub_errors: 3, resilvering: true, capacity_pct: 90 })),
   item('zfs', 'vdev', 'vdev:bad/sdq', vdev('bad', 'sdq', 'mirror-0', { state: 'FAULTED', note: 'too many errors', read_errors: 12, write_errors: 753 }), { read_errors: 3 }),
   item('zfs', 'vdev', 'vdev:bad/spare', vdev('bad', 'sdr', 'spares', { state: 'AVAIL' })),
-  item('host', 'filesystem', 'fs:/full', fs('/full', 96)),
+  item('host', 'filesystem', 'fs:/full', fs('/full', 95)),
   item('smart', 'collector', 'collector:smart', { ok: false, error: 'smartctl: not found', observations: 0 }),
 ];
 // ---- load the rules, build contexts, and check TS against CEL

@@ -4,7 +4,8 @@
  * survives restarts and is shared by every process.
  *
  * Keys: P:obs:last:<subject> (JSON values), P:obs:hist:<subject> (list of {at, values}, newest
- * first, at most HISTORY_MAX, read back no older than HISTORY_DAYS), P:rule:<id>:<subject>.
+ * first, at most HISTORY_MAX, read back no older than HISTORY_DAYS), P:rule:<id>:<subject>,
+ * P:groupof:<subject> (the group another connector put this subject in, via its aliases).
  */
 import type { Redis } from 'ioredis';
 import type { Anomaly } from '../incidents/types.ts';
@@ -65,16 +66,20 @@ export class RuleEngine {
     const now = opts.now ?? new Date();
     const anomalies: Anomaly[] = [];
     const outcomes: OutcomeLine[] = [];
-    for (const obs of observations) {
+    for (const given of observations) {
+      let obs = given;
       const rules = rulesFor(this.#rules.rules, obs);
       const read = this.redis.pipeline();
       read.get(this.#key('obs', 'last', obs.subject));
       read.lrange(this.#key('obs', 'hist', obs.subject), 0, HISTORY_MAX - 1);
+      read.get(this.#key('groupof', obs.subject));
       for (const r of rules) read.get(this.#key('rule', r.id, obs.subject));
       const replies = (await read.exec()) ?? [];
       const failed = replies.find(([err]) => err);
       if (failed) throw failed[0]!;
-      const [lastRaw, histRaw, ...stateRaws] = replies.map(([, v]) => v);
+      const [lastRaw, histRaw, groupOf, ...stateRaws] = replies.map(([, v]) => v);
+      // A disk that another connector placed in a pool joins the pool's incident.
+      if (!obs.group && typeof groupOf === 'string') obs = { ...obs, group: groupOf };
       const prev = lastRaw ? (JSON.parse(lastRaw as string) as Record<string, unknown>) : undefined;
       const oldest = now.getTime() - HISTORY_DAYS * 86_400_000;
       const history = (histRaw as string[])
@@ -103,6 +108,7 @@ export class RuleEngine {
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });
       write.set(this.#key('obs', 'last', obs.subject), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+      if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
       const numbers = numericValues(obs.values);
       if (Object.keys(numbers).length) {
         write.lpush(this.#key('obs', 'hist', obs.subject), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));

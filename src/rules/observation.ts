@@ -15,6 +15,11 @@ export interface Observation {
   values: Record<string, unknown>;
   /** anomalies about this subject join this incident group (e.g. the pool a disk belongs to) */
   group?: string;
+  /**
+   * Other subjects this one is (a vdev named by-id is disk:<serial>). With a group, they are
+   * remembered, so a later observation of disk:<serial> from another connector joins the pool.
+   */
+  aliases?: string[];
 }
 
 /** The numbers of an observation at one time, as kept in history. */

@@ -20,6 +20,16 @@ function leaves(vdevs: Vdev[], group: VdevGroup, parent?: string): Leaf[] {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * The drive serial inside a /dev/disk/by-id name (ata-ST8000VN004-2M2101_WSD49ZDC-part1 →
+ * WSD49ZDC), which is how SMART names the same drive (disk:<serial>). wwn-… names hold none.
+ */
+export function serialFromById(name: string): string | undefined {
+  const base = name.split('/').pop() ?? '';
+  const m = /^(?:ata|nvme|scsi|usb|sata)-.+_([^_]+?)(?:-part\d+)?$/.exec(base);
+  return m?.[1];
+}
+
 export function poolObservations(reading: PoolReading, host: string, now = new Date()): Observation[] {
   const { health: p, usage: u } = reading;
   const at = now.toISOString();
@@ -60,6 +70,7 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
   const out: Observation[] = [{ source: 'zfs', kind: 'pool', subject: pool, host, at, values, group: pool }];
   for (const l of all) {
     const v = l.vdev;
+    const serial = serialFromById(v.name) ?? (v.wasPath ? serialFromById(v.wasPath) : undefined);
     out.push({
       source: 'zfs',
       kind: 'vdev',
@@ -67,6 +78,7 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
       host,
       at,
       group: pool,
+      ...(serial ? { aliases: [`disk:${serial}`] } : {}),
       values: {
         pool: p.name,
         name: v.name,
