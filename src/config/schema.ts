@@ -17,7 +17,7 @@ export const redisConfig = z
     /** Every key labwatch writes starts with this, so several instances can share one Redis. */
     prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('labwatch'),
   })
-  .default({ url: 'redis://127.0.0.1:6379', prefix: 'labwatch' });
+  .prefault({});
 
 export const httpConfig = z
   .strictObject({
@@ -30,7 +30,7 @@ export const httpConfig = z
     /** Largest accepted request body; Alertmanager storms of ~1000 alerts stay under 2 MiB. */
     body_limit_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   })
-  .default({ listen: '127.0.0.1:9877', body_limit_bytes: 4 * 1024 * 1024 });
+  .prefault({});
 
 export const emailConfig = z.strictObject({
   host: z.string().min(1),
@@ -58,7 +58,7 @@ export const notifyConfig = z
     /** Link target for "open in labwatch" in messages; defaults to the HTTP listen address. */
     public_url: z.string().url().optional(),
   })
-  .default({});
+  .prefault({});
 
 export const anthropicConfig = z
   .strictObject({
@@ -66,7 +66,7 @@ export const anthropicConfig = z
     base_url: z.string().url().optional(),
     model: z.string().default('claude-sonnet-5-5'),
   })
-  .default({ model: 'claude-sonnet-5-5' });
+  .prefault({});
 
 export const queueConfig = z
   .strictObject({
@@ -77,14 +77,14 @@ export const queueConfig = z
     /** How long shutdown waits for running jobs before it gives up on them (they are retried later). */
     shutdown_timeout: duration.default('20s'),
   })
-  .default({ attempts: 10, backoff: '5s', shutdown_timeout: '20s' });
+  .prefault({});
 
 export const incidentsConfig = z
   .strictObject({
     /** How long a resolved incident, its reports and delivery records stay in Redis. */
     retention: duration.default('30d'),
   })
-  .default({ retention: '30d' });
+  .prefault({});
 
 const cron = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression with 5 or 6 fields, e.g. "*/30 * * * *"');
 const enabled = z.union([z.boolean(), z.literal('auto')]);
@@ -99,7 +99,7 @@ export const watchConfig = z
         timeout: duration.default('5m'),
         smartctl: z.string().default('smartctl'),
       })
-      .default({ enabled: 'auto', schedule: '*/30 * * * *', timeout: '5m', smartctl: 'smartctl' }),
+      .prefault({}),
     zfs: z
       .strictObject({
         enabled: enabled.default('auto'),
@@ -107,7 +107,7 @@ export const watchConfig = z
         timeout: duration.default('2m'),
         zpool: z.string().default('zpool'),
       })
-      .default({ enabled: 'auto', schedule: '*/5 * * * *', timeout: '2m', zpool: 'zpool' }),
+      .prefault({}),
     host: z
       .strictObject({
         enabled: z.boolean().default(true),
@@ -116,29 +116,24 @@ export const watchConfig = z
         /** interfaces that should share one MTU, e.g. [[eno1, vmbr0]] */
         mtu_groups: z.array(z.array(z.string()).min(2)).default([]),
       })
-      .default({ enabled: true, schedule: '* * * * *', timeout: '30s', mtu_groups: [] }),
+      .prefault({}),
     /** up to this much random delay before each run, so several hosts don't poll at once */
     jitter: duration.default('20s'),
   })
-  .default({
-    smart: { enabled: 'auto', schedule: '*/30 * * * *', timeout: '5m', smartctl: 'smartctl' },
-    zfs: { enabled: 'auto', schedule: '*/5 * * * *', timeout: '2m', zpool: 'zpool' },
-    host: { enabled: true, schedule: '* * * * *', timeout: '30s', mtu_groups: [] },
-    jitter: '20s',
-  });
+  .prefault({});
 
 export const rulesConfig = z
   .strictObject({
     /** a folder of rule files; default: the rules/ shipped with labwatch */
     dir: z.string().optional(),
   })
-  .default({});
+  .prefault({});
 
 export const logConfig = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
-  .default({ level: 'info' });
+  .prefault({});
 
 export const configSchema = z.strictObject({
   redis: redisConfig,
