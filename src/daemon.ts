@@ -20,6 +20,7 @@ import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
 import { IncidentStore } from './incidents/store.ts';
 import { EmailNotifier } from './notify/email.ts';
+import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
 import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -129,7 +130,9 @@ export class Daemon {
     );
     const channels = [...this.notifiers.keys()];
     this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, log, metrics: this.metrics }));
-    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, log, metrics: this.metrics }));
+    const c = config.notify.circuit;
+    const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
+    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
       (id, rev) => this.queues.add('triage', { incidentId: id, revision: rev }, jobId('triage', id, rev)),

@@ -57,6 +57,14 @@ export const notifyConfig = z
     ntfy: ntfyConfig.optional(),
     /** Link target for "open in labwatch" in messages; defaults to the HTTP listen address. */
     public_url: z.string().url().optional(),
+    /** After this many failures in a row a channel is paused (its messages wait, none are dropped). */
+    circuit: z
+      .strictObject({
+        failures: z.number().int().min(1).max(100).default(5),
+        cooldown: duration.default('1m'),
+        max_cooldown: duration.default('30m'),
+      })
+      .prefault({}),
   })
   .prefault({});
 

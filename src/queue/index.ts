@@ -4,7 +4,7 @@
  * has no handler. Job ids are derived from content by the caller, so adding the same work twice
  * is a no-op while the first job is kept.
  */
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/log.ts';
 
@@ -30,6 +30,11 @@ export interface JobContext {
   /** Attempts already made before this one. */
   attemptsMade: number;
   attempts: number;
+  /**
+   * Puts the job back for `ms` without counting an attempt (e.g. while a channel's circuit is
+   * open). The handler must `throw` what this returns.
+   */
+  postpone(ms: number): Promise<Error>;
 }
 
 export type Handler<N extends QueueName> = (data: JobData[N], ctx: JobContext) => Promise<void>;
@@ -105,8 +110,16 @@ export class JobQueues {
       this.#workerConnections.push(connection);
       const worker = new Worker(
         name,
-        async (job: Job) =>
-          handler(job.data, { id: job.id ?? '?', attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
+        async (job: Job, token?: string) =>
+          handler(job.data, {
+            id: job.id ?? '?',
+            attemptsMade: job.attemptsMade,
+            attempts: job.opts.attempts ?? 1,
+            postpone: async (ms) => {
+              await job.moveToDelayed(Date.now() + ms, token);
+              return new DelayedError();
+            },
+          }),
         {
           connection,
           prefix: `${this.settings.prefix}:q`,

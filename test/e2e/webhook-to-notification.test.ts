@@ -193,3 +193,32 @@ describe('a mail server that refuses at first', () => {
     assert.match(retries[0]!, /451 Try again later/);
   });
 });
+
+describe('a mail server that stays down', () => {
+  let lab: Lab;
+  before(async () => {
+    // Two attempts only: without the circuit, the report would be given up after two refusals.
+    lab = await startLab({ queue: { attempts: 2, backoff: '50ms' }, circuit: { failures: 2, cooldown: '200ms', max_cooldown: '400ms' } });
+  });
+  after(async () => {
+    await lab.stop();
+  });
+
+  test('is paused instead of hammered, and the report still arrives once it returns: nothing lost', async () => {
+    lab.smtp.refuseNext(1_000_000);
+    assert.equal((await lab.post(FIRING_AM021)).status, 200);
+    await waitFor('ntfy, which is unaffected', () => lab.ntfy.published[0]);
+    await sleep(1500);
+    const refusedWhileDown = lab.smtp.refused;
+    // 1.5 s down: 2 quick tries, then at most one try per cooldown (200, 400, 400, … ms).
+    assert.ok(refusedWhileDown >= 3 && refusedWhileDown <= 8, `tried ${refusedWhileDown} times in 1.5 s`);
+    assert.ok(lab.logs.some((l) => l.includes('channel keeps failing: pausing it')));
+    lab.smtp.refuseNext(0);
+    await waitFor('the email after the outage', () => lab.smtp.messages[0], 10_000);
+    await lab.drained();
+    await sleep(300);
+    assert.equal(lab.smtp.messages.length, 1);
+    const text = await (await fetch(`${lab.url}/metrics`)).text();
+    assert.doesNotMatch(text, /labwatch_notifications_total\{channel="email",outcome="gave_up"\} [1-9]/);
+  });
+});

@@ -33,6 +33,8 @@ export interface LabOptions {
   extraYaml?: string;
   /** The watch: block (default: every collector off, so tests only see what they drive). */
   watchYaml?: string;
+  queue?: { attempts: number; backoff: string };
+  circuit?: { failures: number; cooldown: string; max_cooldown: string };
 }
 
 export interface Lab {
@@ -83,9 +85,10 @@ notify:
     url: ${ntfy.url}
     topic: homelab
     token_file: ${file('ntfy-token', SECRETS.ntfyToken)}
+  circuit: ${JSON.stringify(opts.circuit ?? { failures: 5, cooldown: '1m', max_cooldown: '30m' })}
 queue:
-  attempts: 6
-  backoff: 100ms
+  attempts: ${opts.queue?.attempts ?? 6}
+  backoff: ${opts.queue?.backoff ?? '100ms'}
   shutdown_timeout: 5s
 log:
   level: debug
