@@ -204,6 +204,56 @@ async function observe(name: string, opts: { config?: string; json?: boolean }):
   process.stdout.write(`\n${result.length} observations, ${firing} rule${firing === 1 ? '' : 's'} holding now (growth and for: need history; the daemon keeps it)\n`);
 }
 
+/** A report that says it is a test, sent through each channel's real notifier. */
+function testReport(host: string): import('./triage/report.ts').Report {
+  const now = new Date().toISOString();
+  return {
+    incidentId: `test-${Date.now().toString(36)}`,
+    revision: 1,
+    kind: 'opened',
+    producer: 'deterministic',
+    severity: 'info',
+    host,
+    title: 'labwatch test message',
+    summary: 'If you can read this, labwatch can reach you on this channel. Nothing is wrong.',
+    changes: [],
+    facts: [{ text: `Sent by labwatch notify test from ${host} at ${now}` }],
+    causes: [],
+    actions: [],
+    alerts: [],
+    links: [],
+    openedAt: now,
+    since: now,
+    createdAt: now,
+    notes: [],
+  };
+}
+
+async function notifyTest(opts: { config?: string; channel?: string }): Promise<void> {
+  const cfg = configOrExit(opts.config);
+  const notifiers = buildNotifiers(cfg, createLogger({ level: 'silent' }));
+  const chosen = [...notifiers.entries()].filter(([ch]) => ch !== 'log' && (!opts.channel || ch === opts.channel));
+  if (chosen.length === 0) {
+    process.stderr.write(opts.channel ? `labwatch: channel ${opts.channel} is not configured (notify.${opts.channel} in ${cfg.source})\n` : `labwatch: no email or ntfy configured in ${cfg.source}\n`);
+    process.exit(1);
+  }
+  const report = testReport((await import('node:os')).hostname());
+  let failed = 0;
+  for (const [channel, notifier] of chosen) {
+    const t0 = Date.now();
+    try {
+      const ref = await notifier.send(report);
+      process.stdout.write(`ok    ${channel}: delivered in ${Date.now() - t0} ms${ref ? ` (${ref})` : ''}\n`);
+    } catch (e) {
+      failed++;
+      process.stdout.write(`FAIL  ${(e as Error).message}\n`);
+    } finally {
+      await notifier.close();
+    }
+  }
+  if (failed) process.exit(1);
+}
+
 const program = new Command()
   .name('labwatch')
   .description('AI-assisted monitoring for homelabs: alerts in, one clear report out.')
@@ -234,6 +284,15 @@ rules
   .argument('<files...>', 'rule test files (*.test.yaml)')
   .description('run rule unit tests: given observations, expect these anomalies (like promtool test rules)')
   .action(rulesTest);
+
+program
+  .command('notify')
+  .description('notification channels')
+  .command('test')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--channel <name>', 'email or ntfy (default: every configured channel)')
+  .description('send a test message through the real notifiers; print success or the exact failure; exit 1 on failure')
+  .action(notifyTest);
 
 program
   .command('observe')

@@ -12,6 +12,7 @@ import { FIRING_AM021 } from './helpers/payloads.ts';
 import { TestNtfy } from './helpers/ntfy.ts';
 import { TestSmtp } from './helpers/smtp.ts';
 import { waitFor } from './helpers/wait.ts';
+import { freePort } from './helpers/redis-server.ts';
 
 const BIN = new URL('../bin/labwatch.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-cli-'));
@@ -115,4 +116,32 @@ test('labwatch run with no config says it uses defaults', async () => {
   // Port 9877 may be taken on a developer's machine; either way the process must end cleanly.
   const { code } = await run.done;
   assert.ok(code === 0 || code === 1);
+});
+
+test('labwatch notify test delivers a test message on every channel and says so', async () => {
+  const before = smtp.messages.length;
+  const { code, stdout } = await labwatch(['notify', 'test', '--config', config('right-password')]).done;
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /^ok {4}email: delivered in \d+ ms \(<test-[0-9a-z]+@example\.org>\)$/m);
+  assert.match(stdout, /^ok {4}ntfy: delivered in \d+ ms/m);
+  assert.match(smtp.messages[before]!.parsed.subject ?? '', /^\[INFO\] .+: labwatch test message$/);
+  assert.match(ntfy.published.at(-1)!.body, /If you can read this, labwatch can reach you/);
+});
+
+test('labwatch notify test names the exact failure: wrong login, rate limit, refused connection', async () => {
+  ntfy.respondNext(429, { code: 42901, http: 429, error: 'limit reached: too many requests' });
+  const bad = await labwatch(['notify', 'test', '--config', config('wrong-pw-7731')]).done;
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /^FAIL {2}notify\/email: 127\.0\.0\.1:\d+ rejected the login for user "lab"/m);
+  assert.match(bad.stdout, /^FAIL {2}notify\/ntfy: .* is rate-limiting us \(429: limit reached: too many requests\)/m);
+
+  const port = await freePort(); // nothing listens there
+  const closed = file('closed.yaml', `notify:\n  ntfy:\n    url: http://127.0.0.1:${port}\n    topic: homelab\n`);
+  const refused = await labwatch(['notify', 'test', '--channel', 'ntfy', '--config', closed]).done;
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, new RegExp(`^FAIL  notify/ntfy: http://127\\.0\\.0\\.1:${port}/homelab: connection refused`, 'm'));
+
+  const none = await labwatch(['notify', 'test', '--channel', 'email', '--config', closed]).done;
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /channel email is not configured/);
 });

@@ -33,6 +33,8 @@ function isFinal(err: { code?: string; responseCode?: number }): boolean {
 
 function explain(err: { code?: string; responseCode?: number; message: string }, s: EmailSettings): string {
   const where = `${s.host}:${s.port}`;
+  if (err.code === 'ETLS' || /certificate|ssl3?_|wrong version number|tls/i.test(err.message))
+    return `TLS with ${where} failed (${err.message}); check notify.email.secure (true only for port 465) and tls_verify`;
   switch (err.code) {
     case 'EAUTH':
       return `${where} rejected the login for user "${s.user ?? ''}" (${err.message}); check notify.email.user and the password file`;
@@ -40,11 +42,11 @@ function explain(err: { code?: string; responseCode?: number; message: string },
       return `${where} requires a login; set notify.email.user and password_file`;
     case 'ESOCKET':
     case 'ECONNECTION':
-      return `cannot connect to ${where} (${err.message}); is the mail server up and the port right?`;
+      return /ECONNREFUSED/.test(err.message)
+        ? `${where} refused the connection; is the mail server up and the port right?`
+        : `cannot connect to ${where} (${err.message}); is the mail server up and the port right?`;
     case 'ETIMEDOUT':
       return `${where} did not answer in time (${err.message})`;
-    case 'ETLS':
-      return `TLS with ${where} failed (${err.message}); check notify.email.secure and tls_verify`;
     default:
       return `${where}: ${err.message}`;
   }

@@ -20,6 +20,17 @@ export function headerValue(s: string): string {
   return /^[\x20-\x7e]*$/.test(clean) ? clean : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
 }
 
+/** Why a request did not get an answer, in words: refused, TLS, DNS, timeout. */
+function unreachable(url: string, e: unknown): string {
+  const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+  if (code === 'ECONNREFUSED') return `${url}: connection refused; is the ntfy server up, and notify.ntfy.url right?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host name does not resolve (${code}); check notify.ntfy.url`;
+  if (code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') return `${url}: no answer in time; is the server reachable from here?`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) return `${url}: TLS certificate problem (${code}); fix the certificate or use the server's trusted name`;
+  const cause = (e as { cause?: { message?: string } }).cause?.message;
+  return `cannot reach ${url} (${cause ?? code})`;
+}
+
 export class NtfyNotifier implements Notifier {
   readonly channel = 'ntfy';
   readonly #endpoint: string;
@@ -50,8 +61,7 @@ export class NtfyNotifier implements Notifier {
         signal: AbortSignal.timeout(this.settings.timeoutMs ?? 15_000),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-      throw new NotifyError(this.channel, `cannot reach ${this.#endpoint} (${cause}); is the ntfy server up?`, true);
+      throw new NotifyError(this.channel, unreachable(this.#endpoint, e), true);
     }
     const body = await res.text().catch(() => '');
     if (res.ok) {
@@ -81,8 +91,7 @@ export class NtfyNotifier implements Notifier {
       // /v1/health needs no auth; the topic's /auth endpoint checks our token can publish.
       res = await fetch(`${this.#endpoint}/auth`, { headers: this.#auth(), signal: AbortSignal.timeout(10_000) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-      throw new NotifyError(this.channel, `cannot reach ${base} (${cause}); check notify.ntfy.url`, true);
+      throw new NotifyError(this.channel, unreachable(base, e), true);
     }
     if (res.status === 401 || res.status === 403)
       throw new NotifyError(this.channel, `${base} refused our credentials for topic ${this.settings.topic} (${res.status}); check notify.ntfy.token_file`, false);
