@@ -11,6 +11,7 @@ import { Daemon, SHIPPED_RULES, buildCollectors, buildNotifiers } from './daemon
 import { contextFor, evaluateRule, rulesFor } from './rules/evaluate.ts';
 import { RuleLoadError, loadRules } from './rules/load.ts';
 import { runRuleTests } from './rules/testing.ts';
+import { messageFor } from './notify/render.ts';
 import { createLogger } from './telemetry/log.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -242,7 +243,7 @@ async function notifyTest(opts: { config?: string; channel?: string }): Promise<
   for (const [channel, notifier] of chosen) {
     const t0 = Date.now();
     try {
-      const ref = await notifier.send(report);
+      const ref = await notifier.send(messageFor(report));
       process.stdout.write(`ok    ${channel}: delivered in ${Date.now() - t0} ms${ref ? ` (${ref})` : ''}\n`);
     } catch (e) {
       failed++;

@@ -5,9 +5,7 @@
  * are deterministic, so a re-sent mail is recognisably the same message.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Report } from '../triage/report.ts';
-import { NotifyError, type Notifier } from './notifier.ts';
-import { render } from './render.ts';
+import { NotifyError, type Message, type Notifier } from './notifier.ts';
 
 export interface EmailSettings {
   host: string;
@@ -52,12 +50,14 @@ function explain(err: { code?: string; responseCode?: number; message: string },
   }
 }
 
-export function threadRoot(incidentId: string, domain: string): string {
-  return `<${incidentId}@${domain}>`;
+/** The thread root's Message-ID (the first mail of an incident), named after the incident. */
+export function threadRoot(root: string, domain: string): string {
+  return `<${root}@${domain}>`;
 }
 
-export function messageIdFor(report: Report, domain: string): string {
-  return report.kind === 'opened' ? threadRoot(report.incidentId, domain) : `<${report.incidentId}.r${report.revision}@${domain}>`;
+/** Deterministic, so a re-sent mail is recognisably the same message. */
+export function messageIdFor(m: Message, domain: string): string {
+  return m.thread?.isRoot ? threadRoot(m.thread.root, domain) : `<${m.key}@${domain}>`;
 }
 
 export class EmailNotifier implements Notifier {
@@ -80,24 +80,19 @@ export class EmailNotifier implements Notifier {
     this.#domain = m?.[1] ?? 'labwatch.local';
   }
 
-  async send(report: Report): Promise<string> {
-    const { subject, text, html } = render(report);
-    const root = threadRoot(report.incidentId, this.#domain);
-    const messageId = messageIdFor(report, this.#domain);
+  async send(m: Message): Promise<string> {
+    const messageId = messageIdFor(m, this.#domain);
+    const root = m.thread && !m.thread.isRoot ? threadRoot(m.thread.root, this.#domain) : undefined;
     try {
       await this.#transport.sendMail({
         from: this.settings.from,
         to: this.settings.to,
-        subject,
-        text,
-        html,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
         messageId,
-        ...(messageId === root ? {} : { inReplyTo: root, references: [root] }),
-        headers: {
-          'X-Labwatch-Incident': report.incidentId,
-          'X-Labwatch-Revision': String(report.revision),
-          'X-Labwatch-Severity': report.kind === 'resolved' ? 'resolved' : report.severity,
-        },
+        ...(root ? { inReplyTo: root, references: [root] } : {}),
+        headers: m.headers ?? {},
       });
     } catch (e) {
       const err = e as { code?: string; responseCode?: number; message: string };

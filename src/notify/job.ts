@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Circuit } from './circuit.ts';
 import { NotifyError, type Notifier } from './notifier.ts';
+import { messageFor } from './render.ts';
 
 export function notifyHandler(deps: {
   store: IncidentStore;
@@ -39,7 +40,7 @@ export function notifyHandler(deps: {
 
     let ref: string | undefined;
     try {
-      ref = await notifier.send(report);
+      ref = await notifier.send(messageFor(report));
     } catch (err) {
       const retryable = !(err instanceof NotifyError) || err.retryable;
       deps.metrics.notifications.inc({ channel, outcome: 'failed' }); // 'gave_up' is counted when the job fails for good

@@ -3,9 +3,7 @@
  * headers and a plain-text body cut to ntfy's 4,096-byte limit. 429 and 5xx are retried (ntfy
  * sends no Retry-After, so the queue's backoff paces us); 400/401/403 are final.
  */
-import type { Report } from '../triage/report.ts';
-import { NotifyError, type Notifier } from './notifier.ts';
-import { renderPush } from './render.ts';
+import { NotifyError, type Message, type Notifier } from './notifier.ts';
 
 export interface NtfySettings {
   url: string;
@@ -43,8 +41,8 @@ export class NtfyNotifier implements Notifier {
     return this.settings.token ? { Authorization: `Bearer ${this.settings.token}` } : {};
   }
 
-  async send(report: Report): Promise<string | undefined> {
-    const push = renderPush(report);
+  async send(m: Message): Promise<string | undefined> {
+    const push = m.push;
     let res: Response;
     try {
       res = await fetch(this.#endpoint, {

@@ -4,6 +4,7 @@
  * Alert text is data: it is escaped, never interpreted.
  */
 import type { Report } from '../triage/report.ts';
+import type { Message } from './notifier.ts';
 import { formatTime } from '../triage/deterministic.ts';
 
 export interface Rendered {
@@ -144,5 +145,23 @@ export function renderPush(r: Report): RenderedPush {
     priority: resolved ? 2 : PRIORITY[r.severity],
     tags: [resolved ? 'white_check_mark' : TAG[r.severity], ...new Set(r.alerts.map((a) => a.name))].slice(0, 5),
     ...(click ? { click } : {}),
+  };
+}
+
+/** A report as every channel sends it. */
+export function messageFor(r: Report): Message {
+  const { subject, text, html } = render(r);
+  return {
+    key: `${r.incidentId}.r${r.revision}`,
+    subject,
+    text,
+    html,
+    push: renderPush(r),
+    thread: { root: r.incidentId, isRoot: r.kind === 'opened' },
+    headers: {
+      'X-Labwatch-Incident': r.incidentId,
+      'X-Labwatch-Revision': String(r.revision),
+      'X-Labwatch-Severity': r.kind === 'resolved' ? 'resolved' : r.severity,
+    },
   };
 }
