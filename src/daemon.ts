@@ -22,6 +22,9 @@ import { IncidentStore } from './incidents/store.ts';
 import { EmailNotifier } from './notify/email.ts';
 import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
+import { digestHandler } from './notify/digest-job.ts';
+import { DEFAULT_ROUTES } from './notify/routes.ts';
+import cron, { type ScheduledTask } from 'node-cron';
 import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { NtfyNotifier } from './notify/ntfy.ts';
@@ -106,6 +109,7 @@ export class Daemon {
   readonly http;
   readonly rules: RuleEngine;
   readonly watcher: Watcher;
+  #digestTask: ScheduledTask | undefined;
   #redisDown = false;
   #address = '';
 
@@ -129,7 +133,7 @@ export class Daemon {
         : 'AI triage is off (no Anthropic API key configured); this report is built from the alert alone.',
     );
     const channels = [...this.notifiers.keys()];
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, log, metrics: this.metrics }));
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, routes: config.notify.routes ?? DEFAULT_ROUTES, log, metrics: this.metrics }));
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
     this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, log, metrics: this.metrics }));
@@ -156,6 +160,17 @@ export class Daemon {
     // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
     this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
     this.watcher = new Watcher(buildCollectors(config, host, log), this.rules, this.intake, log, this.metrics.registry, host);
+    const d = config.notify.digest;
+    this.queues.handle('digest', digestHandler({ store: this.store, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, log, metrics: this.metrics }));
+  }
+
+  /**
+   * Queues the digest for the period ending at `to` (to the minute). Every process may call it
+   * at the scheduled time: the job id is the period, so one digest goes out.
+   */
+  async queueDigest(to: Date): Promise<void> {
+    const end = new Date(Math.floor(to.getTime() / 60_000) * 60_000).toISOString();
+    await this.queues.add('digest', { to: end }, jobId('digest', end));
   }
 
   get rulesDir(): string {
@@ -201,6 +216,14 @@ export class Daemon {
     this.queues.start();
     this.intake.start();
     this.watcher.start();
+    const d = this.config.notify.digest;
+    this.#digestTask = cron.schedule(
+      d.schedule,
+      async (ctx) => {
+        await this.queueDigest(ctx.date).catch((e: Error) => this.log.error({ err: e.message }, 'could not queue the digest; the next run will cover this period'));
+      },
+      { name: 'digest', ...(d.timezone ? { timezone: d.timezone } : {}) },
+    );
     const { host, port } = parseListen(this.config.http.listen);
     if (!isLoopback(host) && !this.config.secrets.httpToken)
       this.log.warn({ listen: this.config.http.listen }, 'webhooks are reachable from the network without a token: anyone who can reach this port can send alerts; set http.token_file');
@@ -216,6 +239,7 @@ export class Daemon {
     this.log.info('stopping: no new webhooks; waiting for running jobs');
     await this.http.close().catch(() => {});
     await this.watcher.stop();
+    await this.#digestTask?.destroy();
     this.intake.stop();
     await this.queues.stop(ms(this.config.queue.shutdown_timeout));
     await Promise.all([...this.notifiers.values()].map((n) => n.close().catch(() => {})));

@@ -6,6 +6,7 @@
  * variable (see `secretSources` in load.ts), so a config file can be shared without leaking.
  */
 import * as z from 'zod';
+import { routeSchema } from '../notify/routes.ts';
 
 const duration = z
   .string()
@@ -57,6 +58,18 @@ export const notifyConfig = z
     ntfy: ntfyConfig.optional(),
     /** Link target for "open in labwatch" in messages; defaults to the HTTP listen address. */
     public_url: z.string().url().optional(),
+    /** Who hears about what, and when; default: critical → email + ntfy at once, warning → ntfy at once + email digest, info → digest. */
+    routes: z.array(routeSchema).optional(),
+    digest: z
+      .strictObject({
+        schedule: z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression, e.g. "0 8 * * *"').default('0 8 * * *'),
+        /** IANA zone for the schedule, e.g. Europe/Berlin; default: the system's */
+        timezone: z.string().optional(),
+        channels: z.array(z.string()).default(['email', 'ntfy']),
+        /** send a digest even when nothing happened (the health overview alone) */
+        send_empty: z.boolean().default(false),
+      })
+      .prefault({}),
     /** After this many failures in a row a channel is paused (its messages wait, none are dropped). */
     circuit: z
       .strictObject({

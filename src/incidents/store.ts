@@ -193,13 +193,24 @@ export class IncidentStore {
    * Records that a channel delivered a revision. Written after the send and before the job
    * completes, so a retried job finds it and does not send twice.
    */
-  async markDelivered(id: string, revision: number, channel: string, ref: string | undefined): Promise<void> {
+  async markDelivered(id: string, revision: number | string, channel: string, ref: string | undefined): Promise<void> {
     const value = JSON.stringify({ at: new Date().toISOString(), ref: ref ?? null });
     await this.redis.set(this.key('delivery', id, revision, channel), value, 'EX', this.retentionSeconds);
   }
 
-  async wasDelivered(id: string, revision: number, channel: string): Promise<boolean> {
+  async wasDelivered(id: string, revision: number | string, channel: string): Promise<boolean> {
     return (await this.redis.exists(this.key('delivery', id, revision, channel))) === 1;
+  }
+
+  /** The end of the last digest period, or null before the first. */
+  async lastDigest(): Promise<string | null> {
+    return this.redis.get(this.key('digest', 'last'));
+  }
+
+  /** Moves the digest mark forward (never back, so a late retry cannot reopen a period). */
+  async markDigest(to: string): Promise<void> {
+    const cur = await this.lastDigest();
+    if (!cur || cur < to) await this.redis.set(this.key('digest', 'last'), to);
   }
 }
 

@@ -8,7 +8,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOpt
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/log.ts';
 
-export const QUEUE_NAMES = ['triage', 'notify'] as const;
+export const QUEUE_NAMES = ['triage', 'notify', 'digest'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface TriageJob {
@@ -20,9 +20,14 @@ export interface NotifyJob {
   revision: number;
   channel: string;
 }
+export interface DigestJob {
+  /** the end of the period (ISO, to the minute): also the job id, so a period is sent once */
+  to: string;
+}
 export interface JobData {
   triage: TriageJob;
   notify: NotifyJob;
+  digest: DigestJob;
 }
 
 export interface JobContext {

@@ -5,14 +5,15 @@
  *
  * Keys: P:obs:last:<subject> (JSON values), P:obs:hist:<subject> (list of {at, values}, newest
  * first, at most HISTORY_MAX, read back no older than HISTORY_DAYS), P:rule:<id>:<subject>,
- * P:groupof:<subject> (the group another connector put this subject in, via its aliases).
+ * P:groupof:<subject> (the group another connector put this subject in, via its aliases),
+ * P:obs:latest (hash subject → Latest: what the digest's health overview lists).
  */
 import type { Redis } from 'ioredis';
 import type { Anomaly } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
-import { numericValues, type HistoryPoint, type Observation } from './observation.ts';
+import { numericValues, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
 export const HISTORY_MAX = 500;
 export const HISTORY_DAYS = 90;
@@ -109,6 +110,12 @@ export class RuleEngine {
       });
       write.set(this.#key('obs', 'last', obs.subject), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
       if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
+      if (obs.summary !== undefined) {
+        const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary };
+        const arrow = trendArrow(obs, history, now);
+        if (arrow) latest.arrow = arrow;
+        write.hset(this.#key('obs', 'latest'), obs.subject, JSON.stringify(latest));
+      }
       const numbers = numericValues(obs.values);
       if (Object.keys(numbers).length) {
         write.lpush(this.#key('obs', 'hist', obs.subject), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
@@ -120,9 +127,29 @@ export class RuleEngine {
     return { anomalies, outcomes };
   }
 
+  /** The latest reading of every subject that has a summary, for the digest. Stale ones (> 7 days) are dropped. */
+  async latest(now = new Date()): Promise<Latest[]> {
+    const all = Object.values(await this.redis.hgetall(this.#key('obs', 'latest'))).map((v) => JSON.parse(v) as Latest);
+    const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
+    if (stale.length) await this.redis.hdel(this.#key('obs', 'latest'), ...stale.map((l) => l.subject));
+    return all.filter((l) => !stale.includes(l)).sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  }
+
   /** The kept history of a subject, oldest first (for MCP tools and people). */
   async history(subject: string): Promise<HistoryPoint[]> {
     const raw = await this.redis.lrange(this.#key('obs', 'hist', subject), 0, HISTORY_MAX - 1);
     return raw.map((h) => JSON.parse(h) as HistoryPoint).reverse();
   }
+}
+
+/** The trend value now against the oldest reading of the last day (or the oldest kept). */
+function trendArrow(obs: Observation, history: HistoryPoint[], now: Date): Latest['arrow'] {
+  if (!obs.trend) return undefined;
+  const cur = obs.values[obs.trend];
+  if (typeof cur !== 'number') return undefined;
+  const dayAgo = now.getTime() - 86_400_000;
+  const base = history.find((h) => Date.parse(h.at) >= dayAgo && obs.trend! in h.values) ?? history.find((h) => obs.trend! in h.values);
+  const before = base?.values[obs.trend];
+  if (before === undefined) return undefined;
+  return cur > before ? '↑' : cur < before ? '↓' : '→';
 }

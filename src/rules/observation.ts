@@ -20,6 +20,22 @@ export interface Observation {
    * remembered, so a later observation of disk:<serial> from another connector joins the pool.
    */
   aliases?: string[];
+  /** one line for people (the digest's health overview): "WDC WD20EFRX · 38 °C · 0 reallocated" */
+  summary?: string;
+  /** the value whose trend the overview shows as an arrow (e.g. reallocated_sectors, capacity_pct) */
+  trend?: string;
+}
+
+/** The latest reading of a subject, as the digest lists it. */
+export interface Latest {
+  subject: string;
+  source: string;
+  kind: string;
+  host: string;
+  at: string;
+  summary: string;
+  /** ↑ rising, ↓ falling, → steady, against about a day earlier; absent without history */
+  arrow?: '↑' | '↓' | '→';
 }
 
 /** The numbers of an observation at one time, as kept in history. */

@@ -203,30 +203,33 @@ describe('a drive degrading 0 → 4 → 12 reallocated sectors, watched by the d
   };
 
   test('one incident: a warning, one escalation with a time estimate, and silence while nothing changes', async () => {
+    const host = (await import('node:os')).hostname();
     await poll(0, 0);
     await lab.drained();
-    assert.equal(lab.smtp.messages.length, 0, 'a clean drive sends nothing');
+    assert.equal(lab.ntfy.published.length + lab.smtp.messages.length, 0, 'a clean drive sends nothing');
 
     await poll(4, 1);
-    const first = await waitFor('the warning email', () => lab.smtp.messages[0]);
-    assert.equal(first.parsed.subject, `[WARNING] ${lab.daemon.watcher && (await import('node:os')).hostname()}: disk:REDACTED: 4 reallocated sectors (+4 since the last check)`);
-    assert.match(first.parsed.text ?? '', /reaches 16 sectors in about 3 days/);
+    const warning = await waitFor('the warning on ntfy', () => lab.ntfy.published[0]);
+    assert.equal(warning.headers.title, `[WARNING] ${host}: disk:REDACTED: 4 reallocated sectors (+4 since the last check)`);
+    assert.match(warning.body, /4 reallocated sectors/);
+    await lab.drained();
+    assert.equal(lab.smtp.messages.length, 0, 'a warning is emailed in the digest, not at once');
 
     await poll(12, 2);
-    const second = await waitFor('the escalation email', () => lab.smtp.messages[1]);
-    assert.match(second.parsed.subject ?? '', /^\[CRITICAL\] .*12 reallocated sectors \(\+8 since the last check\) \(updated\)$/);
-    assert.match(second.parsed.text ?? '', /escalated from warning to critical/);
-    assert.match(second.parsed.text ?? '', /grows by 6 sectors\/day; at this rate it reaches 16 sectors in about 0\.7 days/);
-    assert.equal(second.parsed.inReplyTo, first.parsed.messageId, 'the escalation is threaded under the first report');
+    const mail = await waitFor('the escalation email', () => lab.smtp.messages[0]);
+    await waitFor('the escalation on ntfy', () => lab.ntfy.published[1]);
+    assert.match(mail.parsed.subject ?? '', /^\[CRITICAL\] .*12 reallocated sectors \(\+8 since the last check\) \(updated\)$/);
+    assert.match(mail.parsed.text ?? '', /escalated from warning to critical/);
+    assert.match(mail.parsed.text ?? '', /grows by 6 sectors\/day; at this rate it reaches 16 sectors in about 0\.7 days/);
+    assert.equal(lab.ntfy.published[1]!.headers.priority, '5');
 
     await poll(12, 3);
     await poll(12, 4);
     await lab.drained();
     await sleep(300);
-    assert.equal(lab.smtp.messages.length, 2, 'one report per escalation, not one per poll');
-    assert.equal(lab.ntfy.published.length, 2);
-    const ids = lab.smtp.messages.map((m) => m.parsed.headers.get('x-labwatch-incident'));
-    assert.equal(ids[0], ids[1], 'one incident');
+    assert.equal(lab.smtp.messages.length, 1, 'one email per escalation to critical, not one per poll');
+    assert.equal(lab.ntfy.published.length, 2, 'one push for the warning, one for the escalation');
+    assert.equal(mail.parsed.headers.get('x-labwatch-incident'), lab.ntfy.published[0]!.body.match(/incident (inc-[0-9a-z-]+)/)![1], 'one incident');
   });
 });
 

@@ -87,29 +87,34 @@ describe('an Alertmanager alert reaches the owner once, by email and ntfy', () =
     assert.equal(mail.parsed.inReplyTo, undefined);
   });
 
-  test('a group with one firing and one resolved alert (Alertmanager 0.9, no fingerprints) is one incident', async () => {
-    const before = lab.smtp.messages.length;
+  test('a warning group (Alertmanager 0.9: one firing, one resolved, no fingerprints) is one incident: ntfy now, email in the digest', async () => {
+    const mails = lab.smtp.messages.length;
+    const pushes = lab.ntfy.published.length;
     const res = await lab.post(MIXED_AM09);
     assert.equal(res.status, 200);
     assert.equal((res.json.incidents as string[]).length, 1);
-    const mail = await waitFor('the email for the mixed group', () => lab.smtp.messages[before]);
+    const push = await waitFor('the ntfy message for the mixed group', () => lab.ntfy.published[pushes]);
     await lab.drained();
-    assert.equal(mail.parsed.subject, '[WARNING] ServerStop');
-    assert.match(mail.parsed.text ?? '', /ServerStop on a1: ServerStop on a1; resolved/);
+    await sleep(200);
+    assert.equal(push.headers.title, '[WARNING] ServerStop');
+    assert.match(push.body, /ServerStop/);
+    assert.equal(lab.smtp.messages.length, mails, 'warnings are emailed in the digest, not at once');
   });
 
   test('no configured secret appears in any log line, and log lines carry the incident', () => {
     const all = lab.logs.join('');
     for (const secret of Object.values(SECRETS)) assert.ok(!all.includes(secret), `secret leaked into the log`);
     const delivered = lab.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'delivered');
-    assert.ok(delivered.length >= 4);
+    assert.ok(delivered.length >= 6);
     for (const l of delivered) assert.match(String(l.incident), /^inc-[0-9a-f]{10}-[0-9a-z]+$/);
   });
 
   test('/metrics counts webhook requests, incidents, queue jobs and notifications', async () => {
     const text = await (await fetch(`${lab.url}/metrics`)).text();
     assert.match(text, /labwatch_webhook_requests_total\{source="alertmanager",outcome="accepted"\} \d+/);
-    assert.match(text, /labwatch_notifications_total\{channel="email",outcome="sent"\} [4-9]/);
+    assert.match(text, /labwatch_notifications_total\{channel="email",outcome="sent"\} 3/);
+    assert.match(text, /labwatch_notifications_total\{channel="ntfy",outcome="sent"\} 4/);
+    assert.match(text, /labwatch_notifications_total\{channel="email",outcome="digest"\} 1/);
     assert.match(text, /labwatch_incidents\{state="firing"\} 2/);
     assert.match(text, /labwatch_incidents\{state="resolved"\} 1/);
     assert.match(text, /labwatch_queue_jobs\{queue="notify",state="completed"\} \d+/);

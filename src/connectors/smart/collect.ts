@@ -71,7 +71,21 @@ export function driveObservation(d: DriveHealth, host: string, at = new Date().t
       if (d.selfTest.latest) v.selftest_latest_passed = d.selfTest.latest.passed;
     }
   }
-  return { source: 'smart', kind: 'drive', subject: d.subject, host, at, values: v };
+  return { source: 'smart', kind: 'drive', subject: d.subject, host, at, values: v, summary: driveSummary(d, v), trend: d.nvme ? 'percentage_used' : 'reallocated_sectors' };
+}
+
+/** "WDC WD20EFRX-68EUZN0 /dev/sda · 38 °C · 0 reallocated · 0 pending" — what the digest lists. */
+function driveSummary(d: DriveHealth, v: Record<string, unknown>): string {
+  const name = [d.model, d.device].filter(Boolean).join(' ');
+  if (d.state === 'standby') return `${name} · asleep (not woken)`;
+  if (d.state === 'error') return `${name} · unreadable: ${d.error ?? 'unknown error'}`;
+  const parts = [name];
+  if (d.smartPassed === false) parts.push('SMART FAILING');
+  if (d.temperatureC !== undefined) parts.push(`${d.temperatureC} °C`);
+  if (d.nvme) parts.push(`${d.nvme.percentageUsed} % worn`, `${d.nvme.mediaErrors} media errors`);
+  if (typeof v.reallocated_sectors === 'number') parts.push(`${v.reallocated_sectors} reallocated`);
+  if (typeof v.pending_sectors === 'number') parts.push(`${v.pending_sectors} pending`);
+  return parts.join(' · ');
 }
 
 export function smartCollector(opts: { host: string; reader?: SmartReader }): Collector {

@@ -67,7 +67,11 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
     if (u.allocBytes !== undefined) values.alloc_bytes = u.allocBytes;
     if (u.freeBytes !== undefined) values.free_bytes = u.freeBytes;
   }
-  const out: Observation[] = [{ source: 'zfs', kind: 'pool', subject: pool, host, at, values, group: pool }];
+  const scrub = typeof values.scrub_age_days === 'number' ? `scrubbed ${Math.round(values.scrub_age_days)} days ago` : p.scan.kind === 'none' ? 'never scrubbed' : p.scan.text ?? '';
+  const summary = [p.state, u?.capacityPct !== undefined ? `${u.capacityPct} % full` : '', scrub, values.unhealthy_devices ? `unhealthy: ${values.unhealthy_devices}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  const out: Observation[] = [{ source: 'zfs', kind: 'pool', subject: pool, host, at, values, group: pool, summary, trend: 'capacity_pct' }];
   for (const l of all) {
     const v = l.vdev;
     const serial = serialFromById(v.name) ?? (v.wasPath ? serialFromById(v.wasPath) : undefined);

@@ -1,0 +1,62 @@
+/**
+ * Routing: which channels hear about an incident revision, and how — at once (`immediate`) or in
+ * the next digest. Like Alertmanager's routing tree flattened: routes are tried in order, the
+ * first match wins unless it says `continue`, in which case later routes may add channels.
+ */
+import * as z from 'zod';
+import type { Incident, Severity } from '../incidents/types.ts';
+
+export const routeSchema = z.strictObject({
+  match: z
+    .strictObject({
+      /** the incident's severity: one or several */
+      severity: z.union([z.enum(['critical', 'warning', 'info']), z.array(z.enum(['critical', 'warning', 'info'])).min(1)]).optional(),
+      /** labels that some anomaly of the incident carries, exactly */
+      labels: z.record(z.string(), z.string()).optional(),
+    })
+    .prefault({}),
+  channels: z.array(z.string().min(1)).min(1),
+  mode: z.enum(['immediate', 'digest']).default('immediate'),
+  continue: z.boolean().default(false),
+});
+
+export type Route = z.infer<typeof routeSchema>;
+export type Delivery = 'immediate' | 'digest';
+
+/** critical → email + ntfy at once; warning → ntfy at once, email in the digest; info → digest only. */
+export const DEFAULT_ROUTES: Route[] = [
+  { match: { severity: 'critical' }, channels: ['email', 'ntfy'], mode: 'immediate', continue: false },
+  { match: { severity: 'warning' }, channels: ['ntfy'], mode: 'immediate', continue: true },
+  { match: { severity: 'warning' }, channels: ['email'], mode: 'digest', continue: false },
+  { match: { severity: 'info' }, channels: ['email', 'ntfy'], mode: 'digest', continue: false },
+];
+
+function matches(route: Route, incident: Incident): boolean {
+  const sev = route.match.severity;
+  if (sev !== undefined && !(Array.isArray(sev) ? sev : [sev]).includes(incident.severity as Severity)) return false;
+  const labels = route.match.labels;
+  if (labels) {
+    const anyCarries = Object.values(incident.anomalies).some((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v));
+    if (!anyCarries) return false;
+  }
+  return true;
+}
+
+/**
+ * The delivery for each configured channel. A channel named by several matching routes is sent
+ * at once if any of them says immediate. Channels not configured are skipped; with no email or
+ * ntfy configured, everything goes to the log at once.
+ */
+export function route(incident: Incident, routes: Route[], configured: string[]): Map<string, Delivery> {
+  const out = new Map<string, Delivery>();
+  if (configured.length === 1 && configured[0] === 'log') return new Map([['log', 'immediate']]);
+  for (const r of routes) {
+    if (!matches(r, incident)) continue;
+    for (const ch of r.channels) {
+      if (!configured.includes(ch)) continue;
+      if (out.get(ch) !== 'immediate') out.set(ch, r.mode);
+    }
+    if (!r.continue) break;
+  }
+  return out;
+}
