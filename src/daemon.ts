@@ -133,7 +133,7 @@ export class Daemon {
         : 'AI triage is off (no Anthropic API key configured); this report is built from the alert alone.',
     );
     const channels = [...this.notifiers.keys()];
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, routes: config.notify.routes ?? DEFAULT_ROUTES, log, metrics: this.metrics }));
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, routes: config.notify.routes ?? DEFAULT_ROUTES, ...(config.notify.quiet_hours ? { quietHours: config.notify.quiet_hours } : {}), log, metrics: this.metrics }));
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
     this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, log, metrics: this.metrics }));

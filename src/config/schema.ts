@@ -70,6 +70,15 @@ export const notifyConfig = z
         send_empty: z.boolean().default(false),
       })
       .prefault({}),
+    /** Non-critical messages wait for the end of this window (mode delay) or go to the digest. */
+    quiet_hours: z
+      .strictObject({
+        start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, "22:00"'),
+        end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, "07:00"'),
+        timezone: z.string().optional(),
+        mode: z.enum(['delay', 'digest']).default('delay'),
+      })
+      .optional(),
     /** After this many failures in a row a channel is paused (its messages wait, none are dropped). */
     circuit: z
       .strictObject({

@@ -101,8 +101,21 @@ export class JobQueues {
     this.#handlers.set(name, handler as unknown as Handler<QueueName>);
   }
 
-  async add<N extends QueueName>(name: N, data: JobData[N], id: string): Promise<void> {
-    await this.#queues.get(name)!.add(name, data, { jobId: id });
+  /** Adds a job (no-op if one with this id is kept); `delayMs` holds it back, surviving restarts. */
+  async add<N extends QueueName>(name: N, data: JobData[N], id: string, delayMs = 0): Promise<void> {
+    await this.#queues.get(name)!.add(name, data, { jobId: id, ...(delayMs > 0 ? { delay: delayMs } : {}) });
+  }
+
+  /** Jobs waiting for a time (quiet hours, postponed deliveries), for tests and the dashboard. */
+  async delayed(name: QueueName): Promise<{ id: string; data: unknown; runAt: number }[]> {
+    const jobs = await this.#queues.get(name)!.getDelayed();
+    return jobs.map((j) => ({ id: j.id ?? '', data: j.data, runAt: j.timestamp + (j.opts.delay ?? 0) }));
+  }
+
+  /** Runs a delayed job now (the window it waited for is over). */
+  async promote(name: QueueName, id: string): Promise<void> {
+    const job = await this.#queues.get(name)!.getJob(id);
+    await job?.promote();
   }
 
   start(): void {

@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Triager } from './index.ts';
 import { route, type Route } from '../notify/routes.ts';
+import { quietFor, type QuietHours } from '../notify/quiet.ts';
 
 export function triageHandler(deps: {
   store: IncidentStore;
@@ -15,6 +16,8 @@ export function triageHandler(deps: {
   queues: JobQueues;
   channels: string[];
   routes: Route[];
+  quietHours?: QuietHours;
+  now?: () => Date;
   log: Logger;
   metrics: Metrics;
 }): Handler<'triage'> {
@@ -32,12 +35,19 @@ export function triageHandler(deps: {
       deps.metrics.reports.inc({ kind: report.kind, producer: report.producer });
       log.info({ kind: report.kind, producer: report.producer }, 'report ready');
     }
-    for (const [channel, delivery] of route(incident, deps.routes, deps.channels)) {
+    // Quiet hours hold back what is not critical (a resolution of a critical incident is not critical news).
+    const quiet = incident.severity === 'critical' && incident.kind !== 'resolved' ? 0 : quietFor(deps.quietHours, (deps.now ?? (() => new Date()))());
+    for (const [channel, planned] of route(incident, deps.routes, deps.channels)) {
+      const delivery = quiet > 0 && planned === 'immediate' && deps.quietHours?.mode === 'digest' ? 'digest' : planned;
       if (delivery === 'digest') {
         deps.metrics.notifications.inc({ channel, outcome: 'digest' });
         continue; // the digest lists it
       }
-      await deps.queues.add('notify', { incidentId, revision, channel }, jobId('notify', incidentId, revision, channel));
+      if (quiet > 0) {
+        deps.metrics.notifications.inc({ channel, outcome: 'quiet_hours' });
+        log.info({ channel, waitMs: quiet }, 'quiet hours: held until they end');
+      }
+      await deps.queues.add('notify', { incidentId, revision, channel }, jobId('notify', incidentId, revision, channel), quiet);
     }
   };
 }

@@ -34,6 +34,8 @@ export interface LabOptions {
   /** The watch: block (default: every collector off, so tests only see what they drive). */
   watchYaml?: string;
   queue?: { attempts: number; backoff: string };
+  /** extra keys inside the notify: block, e.g. quiet_hours */
+  notifyExtra?: Record<string, unknown>;
   circuit?: { failures: number; cooldown: string; max_cooldown: string };
 }
 
@@ -86,6 +88,7 @@ notify:
     topic: homelab
     token_file: ${file('ntfy-token', SECRETS.ntfyToken)}
   circuit: ${JSON.stringify(opts.circuit ?? { failures: 5, cooldown: '1m', max_cooldown: '30m' })}
+${Object.entries(opts.notifyExtra ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}
 queue:
   attempts: ${opts.queue?.attempts ?? 6}
   backoff: ${opts.queue?.backoff ?? '100ms'}
