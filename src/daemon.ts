@@ -24,6 +24,8 @@ import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
 import { digestHandler } from './notify/digest-job.ts';
 import { DEFAULT_ROUTES } from './notify/routes.ts';
+import type { DispatchSettings } from './notify/dispatch.ts';
+import { Reminders } from './notify/reminders.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -109,6 +111,7 @@ export class Daemon {
   readonly http;
   readonly rules: RuleEngine;
   readonly watcher: Watcher;
+  readonly reminders: Reminders | undefined;
   #digestTask: ScheduledTask | undefined;
   #redisDown = false;
   #address = '';
@@ -133,7 +136,17 @@ export class Daemon {
         : 'AI triage is off (no Anthropic API key configured); this report is built from the alert alone.',
     );
     const channels = [...this.notifiers.keys()];
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, queues: this.queues, channels, routes: config.notify.routes ?? DEFAULT_ROUTES, ...(config.notify.quiet_hours ? { quietHours: config.notify.quiet_hours } : {}), log, metrics: this.metrics }));
+    const dispatchSettings: DispatchSettings = {
+      queues: this.queues,
+      channels,
+      routes: config.notify.routes ?? DEFAULT_ROUTES,
+      ...(config.notify.quiet_hours ? { quietHours: config.notify.quiet_hours } : {}),
+      metrics: this.metrics,
+      log,
+    };
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, log, metrics: this.metrics }));
+    const repeat = config.notify.repeat_interval;
+    this.reminders = repeat === 'off' ? undefined : new Reminders(this.store, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
     this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, log, metrics: this.metrics }));
@@ -216,6 +229,7 @@ export class Daemon {
     this.queues.start();
     this.intake.start();
     this.watcher.start();
+    this.reminders?.start();
     const d = this.config.notify.digest;
     this.#digestTask = cron.schedule(
       d.schedule,
@@ -239,6 +253,7 @@ export class Daemon {
     this.log.info('stopping: no new webhooks; waiting for running jobs');
     await this.http.close().catch(() => {});
     await this.watcher.stop();
+    this.reminders?.stop();
     await this.#digestTask?.destroy();
     this.intake.stop();
     await this.queues.stop(ms(this.config.queue.shutdown_timeout));

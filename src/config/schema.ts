@@ -70,6 +70,8 @@ export const notifyConfig = z
         send_empty: z.boolean().default(false),
       })
       .prefault({}),
+    /** An incident still open is announced again after this long (with what changed); "off" never. */
+    repeat_interval: z.union([duration, z.literal('off')]).default('24h'),
     /** Non-critical messages wait for the end of this window (mode delay) or go to the digest. */
     quiet_hours: z
       .strictObject({

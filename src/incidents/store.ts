@@ -180,13 +180,35 @@ export class IncidentStore {
     return incidents.map((i, n) => withSightings(i, content[n] ?? {}));
   }
 
+  /** Reports are kept per revision; a reminder's under `<revision>-again<n>`. */
   async saveReport(report: Report): Promise<void> {
-    await this.redis.set(this.key('report', report.incidentId, report.revision), JSON.stringify(report), 'EX', this.retentionSeconds);
+    const rev = report.reminder ? `${report.revision}-again${report.reminder}` : report.revision;
+    await this.redis.set(this.key('report', report.incidentId, rev), JSON.stringify(report), 'EX', this.retentionSeconds);
   }
 
-  async getReport(id: string, revision: number): Promise<Report | null> {
-    const raw = await this.redis.get(this.key('report', id, revision));
+  async getReport(id: string, revision: number, reminder?: number): Promise<Report | null> {
+    const raw = await this.redis.get(this.key('report', id, reminder ? `${revision}-again${reminder}` : revision));
     return raw ? (JSON.parse(raw) as Report) : null;
+  }
+
+  /** Ids of the incidents firing now. */
+  async firingIds(): Promise<string[]> {
+    return this.redis.smembers(this.key('incidents', 'firing'));
+  }
+
+  /** When an incident was last announced at once, and how many reminders it has had. */
+  async lastAnnounced(id: string): Promise<{ at: string; reminders: number } | null> {
+    const raw = await this.redis.get(this.key('announced', id));
+    return raw ? (JSON.parse(raw) as { at: string; reminders: number }) : null;
+  }
+
+  async markAnnounced(id: string, at: string, reminders: number): Promise<void> {
+    await this.redis.set(this.key('announced', id), JSON.stringify({ at, reminders }), 'EX', this.retentionSeconds);
+  }
+
+  /** Claims reminder n of an incident for this process; false if another already did. */
+  async claimReminder(id: string, n: number): Promise<boolean> {
+    return (await this.redis.set(this.key('reminder', id, n), '1', 'EX', this.retentionSeconds, 'NX')) === 'OK';
   }
 
   /**

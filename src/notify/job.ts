@@ -18,16 +18,17 @@ export function notifyHandler(deps: {
   log: Logger;
   metrics: Metrics;
 }): Handler<'notify'> {
-  return async ({ incidentId, revision, channel }, ctx) => {
-    const log = deps.log.child({ incident: incidentId, revision, channel });
-    if (await deps.store.wasDelivered(incidentId, revision, channel)) {
+  return async ({ incidentId, revision, channel, reminder }, ctx) => {
+    const log = deps.log.child({ incident: incidentId, revision, channel, ...(reminder ? { reminder } : {}) });
+    const deliveryKey = reminder ? `${revision}-again${reminder}` : revision;
+    if (await deps.store.wasDelivered(incidentId, deliveryKey, channel)) {
       deps.metrics.notifications.inc({ channel, outcome: 'duplicate' });
       log.info('already delivered on this channel; not sending again');
       return;
     }
     const notifier = deps.notifiers.get(channel);
     if (!notifier) throw new FinalError(`notify: channel "${channel}" is no longer configured; the report stays in Redis`);
-    const report = await deps.store.getReport(incidentId, revision);
+    const report = await deps.store.getReport(incidentId, revision, reminder);
     if (!report) throw new FinalError(`notify: report ${incidentId} revision ${revision} is gone from Redis (past retention?)`);
 
     // A channel that keeps failing is left alone for a while; waiting costs no attempt.
@@ -54,7 +55,7 @@ export function notifyHandler(deps: {
       throw err;
     }
     circuit?.success();
-    await deps.store.markDelivered(incidentId, revision, channel, ref);
+    await deps.store.markDelivered(incidentId, deliveryKey, channel, ref);
     deps.metrics.notifications.inc({ channel, outcome: 'sent' });
     log.info({ ref, kind: report.kind }, 'delivered');
   };

@@ -25,7 +25,7 @@ export interface RenderedPush {
 /** ntfy refuses bodies over 4,096 bytes unless the server has attachments enabled. */
 export const NTFY_BODY_LIMIT_BYTES = 4096;
 
-const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '' } as const;
+const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '', reminder: ' (still open)' } as const;
 
 export function subjectOf(r: Report): string {
   const state = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
@@ -47,7 +47,7 @@ export function renderText(r: Report): string {
       : `Firing since ${formatTime(r.since)}`,
   );
   out.push('', r.summary);
-  if (r.changes.length && r.kind !== 'opened') out.push('', 'What changed', ...r.changes.map((c) => `  • ${c}`));
+  if (r.changes.length && r.kind !== 'opened') out.push('', r.kind === 'reminder' ? 'Since the last notice' : 'What changed', ...r.changes.map((c) => `  • ${c}`));
   if (r.facts.length) {
     out.push('', 'What was observed');
     for (const f of r.facts) out.push(...f.text.split('\n').map((l, i) => (i === 0 ? `  • ${l}` : `    ${l}`)));
@@ -93,7 +93,7 @@ export function renderHtml(r: Report): string {
       )}</div></div>`,
   );
   parts.push(`<p style="margin:14px 0">${multiline(r.summary)}</p>`);
-  if (r.changes.length && r.kind !== 'opened') parts.push(section('What changed', list(r.changes.map(e))));
+  if (r.changes.length && r.kind !== 'opened') parts.push(section(r.kind === 'reminder' ? 'Since the last notice' : 'What changed', list(r.changes.map(e))));
   if (r.facts.length) parts.push(section('What was observed', list(r.facts.map((f) => multiline(f.text)))));
   if (r.causes.length)
     parts.push(
@@ -152,7 +152,7 @@ export function renderPush(r: Report): RenderedPush {
 export function messageFor(r: Report): Message {
   const { subject, text, html } = render(r);
   return {
-    key: `${r.incidentId}.r${r.revision}`,
+    key: `${r.incidentId}.r${r.revision}${r.reminder ? `.again${r.reminder}` : ''}`,
     subject,
     text,
     html,

@@ -19,6 +19,8 @@ export interface NotifyJob {
   incidentId: string;
   revision: number;
   channel: string;
+  /** set for the n-th reminder that the incident is still open */
+  reminder?: number;
 }
 export interface DigestJob {
   /** the end of the period (ISO, to the minute): also the job id, so a period is sent once */

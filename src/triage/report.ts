@@ -35,7 +35,10 @@ export interface AlertLine {
 export interface Report {
   incidentId: string;
   revision: number;
-  kind: RevisionKind;
+  /** what this message is: a new revision, or a reminder that an open incident is still open */
+  kind: RevisionKind | 'reminder';
+  /** for reminders: which one (1, 2, …) */
+  reminder?: number;
   /** "deterministic" (rules and alert text only) or "ai" (Claude's investigation). */
   producer: 'deterministic' | 'ai';
   severity: Severity;

@@ -1,0 +1,75 @@
+/**
+ * Repeats: an incident still open is announced again every `repeat_interval` with what changed
+ * since (its anomalies' current summaries against the revision last announced). The sweep runs
+ * in every process; claiming reminder n is atomic, so only one process sends it.
+ */
+import type { IncidentStore } from '../incidents/store.ts';
+import type { Incident } from '../incidents/types.ts';
+import type { Logger } from '../telemetry/log.ts';
+import type { Report } from '../triage/report.ts';
+import { formatTime } from '../triage/deterministic.ts';
+import { dispatch, type DispatchSettings } from './dispatch.ts';
+
+/** What differs between the announced revision and now, in words. */
+export function changesSince(announced: Incident, now: Incident): string[] {
+  const out: string[] = [];
+  for (const [fp, a] of Object.entries(now.anomalies)) {
+    const before = announced.anomalies[fp];
+    if (a.status !== 'firing') continue;
+    if (!before) out.push(`${a.rule} on ${a.subject || a.host}: ${a.summary}`);
+    else if (before.summary !== a.summary) out.push(`${a.rule} on ${a.subject || a.host}: was "${before.summary}", now "${a.summary}"`);
+  }
+  return out.length ? out : ['Nothing changed since the last notice: it is still firing.'];
+}
+
+export class Reminders {
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: IncidentStore,
+    private readonly dispatchSettings: DispatchSettings,
+    private readonly repeatMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues a reminder for every open incident whose last announcement is older than the interval. */
+  async sweep(now = new Date()): Promise<number> {
+    let sent = 0;
+    for (const id of await this.store.firingIds()) {
+      const incident = await this.store.getIncident(id);
+      if (!incident || incident.status !== 'firing' || incident.revision === 0) continue;
+      const last = (await this.store.lastAnnounced(id)) ?? { at: incident.updatedAt, reminders: 0 };
+      if (now.getTime() - Date.parse(last.at) < this.repeatMs) continue;
+      const base = await this.store.getReport(id, incident.revision);
+      const announced = await this.store.getRevision(id, incident.revision);
+      if (!base || !announced) continue; // its triage has not run yet
+      const n = last.reminders + 1;
+      if (!(await this.store.claimReminder(id, n))) continue;
+      const report: Report = {
+        ...base,
+        kind: 'reminder',
+        reminder: n,
+        summary: `Still open since ${formatTime(incident.since)}. ${base.summary}`,
+        changes: changesSince(announced, incident),
+        createdAt: now.toISOString(),
+      };
+      await this.store.saveReport(report);
+      await dispatch(this.dispatchSettings, incident, now, n);
+      await this.store.markAnnounced(id, now.toISOString(), n);
+      this.log.info({ incident: id, reminder: n }, 'incident still open: reminder queued');
+      sent++;
+    }
+    return sent;
+  }
+
+  start(everyMs = 60_000): void {
+    this.#timer = setInterval(() => {
+      this.sweep().catch((e: Error) => this.log.warn({ err: e.message }, 'reminder sweep failed; next one in a minute'));
+    }, everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
