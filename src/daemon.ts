@@ -26,6 +26,7 @@ import { digestHandler } from './notify/digest-job.ts';
 import { DEFAULT_ROUTES } from './notify/routes.ts';
 import type { DispatchSettings } from './notify/dispatch.ts';
 import { Reminders } from './notify/reminders.ts';
+import { Flapping } from './notify/flapping.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -112,6 +113,7 @@ export class Daemon {
   readonly rules: RuleEngine;
   readonly watcher: Watcher;
   readonly reminders: Reminders | undefined;
+  readonly flapping: Flapping | undefined;
   #digestTask: ScheduledTask | undefined;
   #redisDown = false;
   #address = '';
@@ -144,7 +146,9 @@ export class Daemon {
       metrics: this.metrics,
       log,
     };
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, log, metrics: this.metrics }));
+    const flap = config.notify.flapping;
+    this.flapping = flap.changes > 0 ? new Flapping(this.store, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, ...(this.flapping ? { flapping: this.flapping } : {}), log, metrics: this.metrics }));
     const repeat = config.notify.repeat_interval;
     this.reminders = repeat === 'off' ? undefined : new Reminders(this.store, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
@@ -230,6 +234,7 @@ export class Daemon {
     this.intake.start();
     this.watcher.start();
     this.reminders?.start();
+    this.flapping?.start();
     const d = this.config.notify.digest;
     this.#digestTask = cron.schedule(
       d.schedule,
@@ -254,6 +259,7 @@ export class Daemon {
     await this.http.close().catch(() => {});
     await this.watcher.stop();
     this.reminders?.stop();
+    this.flapping?.stop();
     await this.#digestTask?.destroy();
     this.intake.stop();
     await this.queues.stop(ms(this.config.queue.shutdown_timeout));

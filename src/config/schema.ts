@@ -72,6 +72,14 @@ export const notifyConfig = z
       .prefault({}),
     /** An incident still open is announced again after this long (with what changed); "off" never. */
     repeat_interval: z.union([duration, z.literal('off')]).default('24h'),
+    /** A group changing state this often within the window is flapping: one notice, then quiet until it settles. */
+    flapping: z
+      .strictObject({
+        window: duration.default('15m'),
+        /** 0 turns flap detection off */
+        changes: z.number().int().min(0).max(100).default(4),
+      })
+      .prefault({}),
     /** Non-critical messages wait for the end of this window (mode delay) or go to the digest. */
     quiet_hours: z
       .strictObject({

@@ -180,15 +180,53 @@ export class IncidentStore {
     return incidents.map((i, n) => withSightings(i, content[n] ?? {}));
   }
 
-  /** Reports are kept per revision; a reminder's under `<revision>-again<n>`. */
+  /** Reports are kept per revision; an extra message about one under `<revision>-<variant>`. */
   async saveReport(report: Report): Promise<void> {
-    const rev = report.reminder ? `${report.revision}-again${report.reminder}` : report.revision;
+    const rev = report.variant ? `${report.revision}-${report.variant}` : report.revision;
     await this.redis.set(this.key('report', report.incidentId, rev), JSON.stringify(report), 'EX', this.retentionSeconds);
   }
 
-  async getReport(id: string, revision: number, reminder?: number): Promise<Report | null> {
-    const raw = await this.redis.get(this.key('report', id, reminder ? `${revision}-again${reminder}` : revision));
+  async getReport(id: string, revision: number, variant?: string): Promise<Report | null> {
+    const raw = await this.redis.get(this.key('report', id, variant ? `${revision}-${variant}` : revision));
     return raw ? (JSON.parse(raw) as Report) : null;
+  }
+
+  /**
+   * Records an open or resolve of a group (idempotently, by member) and returns how many such
+   * changes fell within the last `windowMs`.
+   */
+  async recordChange(groupKey: string, member: string, atMs: number, windowMs: number): Promise<number> {
+    const key = this.key('changes', this.#groupHash(groupKey));
+    const [, , [, count]] = (await this.redis
+      .multi()
+      .zadd(key, atMs, member)
+      .zremrangebyscore(key, '-inf', atMs - windowMs)
+      .zcard(key)
+      .pexpire(key, windowMs * 2)
+      .exec()) as [unknown, unknown, [unknown, number], unknown];
+    return count;
+  }
+
+  /** Groups currently flapping: group key → since, last change, changes counted. */
+  async flapping(): Promise<Map<string, { since: number; last: number; changes: number }>> {
+    const raw = await this.redis.hgetall(this.key('flapping'));
+    return new Map(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as { since: number; last: number; changes: number }]));
+  }
+
+  async setFlapping(groupKey: string, state: { since: number; last: number; changes: number } | null): Promise<void> {
+    if (state) await this.redis.hset(this.key('flapping'), groupKey, JSON.stringify(state));
+    else await this.redis.hdel(this.key('flapping'), groupKey);
+  }
+
+  /** Marks a group flapping unless it already is; true for the caller that did. */
+  async startFlapping(groupKey: string, state: { since: number; last: number; changes: number }): Promise<boolean> {
+    return (await this.redis.hsetnx(this.key('flapping'), groupKey, JSON.stringify(state))) === 1;
+  }
+
+  /** The latest incident of a group key (open or resolved). */
+  async groupIncident(groupKey: string): Promise<Incident | null> {
+    const raw = await this.redis.get(this.key('group', this.#groupHash(groupKey)));
+    return raw ? (JSON.parse(raw) as Incident) : null;
   }
 
   /** Ids of the incidents firing now. */

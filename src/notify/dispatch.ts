@@ -20,7 +20,7 @@ export interface DispatchSettings {
 }
 
 /** Queues the notify jobs for one message about `incident`; returns how many go out (now or after quiet hours). */
-export async function dispatch(s: DispatchSettings, incident: Incident, now: Date, reminder?: number): Promise<number> {
+export async function dispatch(s: DispatchSettings, incident: Incident, now: Date, variant?: string): Promise<number> {
   // A resolution is not critical news, even of a critical incident.
   const critical = incident.severity === 'critical' && incident.kind !== 'resolved';
   const quiet = critical ? 0 : quietFor(s.quietHours, now);
@@ -35,8 +35,8 @@ export async function dispatch(s: DispatchSettings, incident: Incident, now: Dat
       s.metrics.notifications.inc({ channel, outcome: 'quiet_hours' });
       s.log.info({ incident: incident.id, channel, waitMs: quiet }, 'quiet hours: held until they end');
     }
-    const id = reminder ? jobId('notify', incident.id, incident.revision, channel, `again${reminder}`) : jobId('notify', incident.id, incident.revision, channel);
-    await s.queues.add('notify', { incidentId: incident.id, revision: incident.revision, channel, ...(reminder ? { reminder } : {}) }, id, quiet);
+    const id = variant ? jobId('notify', incident.id, incident.revision, channel, variant) : jobId('notify', incident.id, incident.revision, channel);
+    await s.queues.add('notify', { incidentId: incident.id, revision: incident.revision, channel, ...(variant ? { variant } : {}) }, id, quiet);
     queued++;
   }
   return queued;

@@ -18,9 +18,9 @@ export function notifyHandler(deps: {
   log: Logger;
   metrics: Metrics;
 }): Handler<'notify'> {
-  return async ({ incidentId, revision, channel, reminder }, ctx) => {
-    const log = deps.log.child({ incident: incidentId, revision, channel, ...(reminder ? { reminder } : {}) });
-    const deliveryKey = reminder ? `${revision}-again${reminder}` : revision;
+  return async ({ incidentId, revision, channel, variant }, ctx) => {
+    const log = deps.log.child({ incident: incidentId, revision, channel, ...(variant ? { variant } : {}) });
+    const deliveryKey = variant ? `${revision}-${variant}` : revision;
     if (await deps.store.wasDelivered(incidentId, deliveryKey, channel)) {
       deps.metrics.notifications.inc({ channel, outcome: 'duplicate' });
       log.info('already delivered on this channel; not sending again');
@@ -28,7 +28,7 @@ export function notifyHandler(deps: {
     }
     const notifier = deps.notifiers.get(channel);
     if (!notifier) throw new FinalError(`notify: channel "${channel}" is no longer configured; the report stays in Redis`);
-    const report = await deps.store.getReport(incidentId, revision, reminder);
+    const report = await deps.store.getReport(incidentId, revision, variant);
     if (!report) throw new FinalError(`notify: report ${incidentId} revision ${revision} is gone from Redis (past retention?)`);
 
     // A channel that keeps failing is left alone for a while; waiting costs no attempt.

@@ -48,13 +48,13 @@ export class Reminders {
       const report: Report = {
         ...base,
         kind: 'reminder',
-        reminder: n,
+        variant: `again${n}`,
         summary: `Still open since ${formatTime(incident.since)}. ${base.summary}`,
         changes: changesSince(announced, incident),
         createdAt: now.toISOString(),
       };
       await this.store.saveReport(report);
-      await dispatch(this.dispatchSettings, incident, now, n);
+      await dispatch(this.dispatchSettings, incident, now, `again${n}`);
       await this.store.markAnnounced(id, now.toISOString(), n);
       this.log.info({ incident: id, reminder: n }, 'incident still open: reminder queued');
       sent++;

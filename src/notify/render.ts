@@ -25,7 +25,7 @@ export interface RenderedPush {
 /** ntfy refuses bodies over 4,096 bytes unless the server has attachments enabled. */
 export const NTFY_BODY_LIMIT_BYTES = 4096;
 
-const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '', reminder: ' (still open)' } as const;
+const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '', reminder: ' (still open)', flapping: ' (flapping)' } as const;
 
 export function subjectOf(r: Report): string {
   const state = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
@@ -152,7 +152,7 @@ export function renderPush(r: Report): RenderedPush {
 export function messageFor(r: Report): Message {
   const { subject, text, html } = render(r);
   return {
-    key: `${r.incidentId}.r${r.revision}${r.reminder ? `.again${r.reminder}` : ''}`,
+    key: `${r.incidentId}.r${r.revision}${r.variant ? `.${r.variant}` : ''}`,
     subject,
     text,
     html,

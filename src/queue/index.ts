@@ -19,8 +19,8 @@ export interface NotifyJob {
   incidentId: string;
   revision: number;
   channel: string;
-  /** set for the n-th reminder that the incident is still open */
-  reminder?: number;
+  /** set for an extra message about the revision: "again1" (a reminder), "flapping" */
+  variant?: string;
 }
 export interface DigestJob {
   /** the end of the period (ISO, to the minute): also the job id, so a period is sent once */

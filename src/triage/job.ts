@@ -8,11 +8,13 @@ import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Triager } from './index.ts';
 import { dispatch, type DispatchSettings } from '../notify/dispatch.ts';
+import type { Flapping } from '../notify/flapping.ts';
 
 export function triageHandler(deps: {
   store: IncidentStore;
   triager: Triager;
   dispatch: DispatchSettings;
+  flapping?: Flapping;
   now?: () => Date;
   log: Logger;
   metrics: Metrics;
@@ -32,6 +34,7 @@ export function triageHandler(deps: {
       log.info({ kind: report.kind, producer: report.producer }, 'report ready');
     }
     const now = (deps.now ?? (() => new Date()))();
+    if (await deps.flapping?.hold(incident, now)) return; // held; announced when it settles
     if ((await dispatch(deps.dispatch, incident, now)) > 0) {
       // Any announcement restarts the repeat clock.
       const last = await deps.store.lastAnnounced(incidentId);

@@ -35,10 +35,10 @@ export interface AlertLine {
 export interface Report {
   incidentId: string;
   revision: number;
-  /** what this message is: a new revision, or a reminder that an open incident is still open */
-  kind: RevisionKind | 'reminder';
-  /** for reminders: which one (1, 2, …) */
-  reminder?: number;
+  /** what this message is: a new revision, a reminder that it is still open, or a flapping notice */
+  kind: RevisionKind | 'reminder' | 'flapping';
+  /** an extra message about a revision: "again1", "again2" (reminders), "flapping" */
+  variant?: string;
   /** "deterministic" (rules and alert text only) or "ai" (Claude's investigation). */
   producer: 'deterministic' | 'ai';
   severity: Severity;
