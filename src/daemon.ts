@@ -35,6 +35,8 @@ import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { DeterministicTriager } from './triage/index.ts';
+import { deterministicReport } from './triage/deterministic.ts';
+import { renderHtml } from './notify/render.ts';
 import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
@@ -153,7 +155,7 @@ export class Daemon {
     this.reminders = repeat === 'off' ? undefined : new Reminders(this.store, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
-    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, log, metrics: this.metrics }));
+    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, ...(config.notify.public_url ? { publicUrl: config.notify.public_url } : {}), log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
       (id, rev) => this.queues.add('triage', { incidentId: id, revision: rev }, jobId('triage', id, rev)),
@@ -167,6 +169,12 @@ export class Daemon {
       log,
       ...(config.secrets.httpToken ? { token: config.secrets.httpToken } : {}),
       bodyLimit: config.http.body_limit_bytes,
+      incidentPage: async (id) => {
+        const incident = await this.store.getIncident(id);
+        if (!incident) return null;
+        const report = (await this.store.getReport(id, incident.revision)) ?? deterministicReport(incident);
+        return renderHtml(report);
+      },
       readiness: {
         redis: async () => ((await this.redis.ping()) === 'PONG' ? null : 'Redis did not answer PING'),
         workers: async () => (this.queues.running() ? null : 'queue workers are not running'),

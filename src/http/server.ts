@@ -17,6 +17,8 @@ export interface HttpDeps {
   log: Logger;
   token?: string;
   bodyLimit: number;
+  /** The HTML page of an incident's latest report, or null when there is no such incident. */
+  incidentPage?: (id: string) => Promise<string | null>;
   /** Each readiness check returns null when fine, or what is wrong. */
   readiness: Record<string, () => Promise<string | null>>;
 }
@@ -105,6 +107,14 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Read-only: the latest report of one incident (what a truncated ntfy message links to).
+  app.get<{ Params: { id: string } }>('/incidents/:id', async (req, reply) => {
+    if (!/^inc-[0-9a-f]{10}-[0-9a-z]{1,12}$/.test(req.params.id)) return reply.code(400).send(errorBody('not an incident id; ids look like inc-0123456789-mwv0a5ue'));
+    const page = await deps.incidentPage?.(req.params.id);
+    if (!page) return reply.code(404).send(errorBody(`no incident ${req.params.id} (resolved incidents are kept for incidents.retention)`));
+    return reply.type('text/html; charset=utf-8').header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'").send(page);
+  });
 
   app.get('/readyz', async (_req, reply) => {
     const problems: Record<string, string> = {};

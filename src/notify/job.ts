@@ -15,6 +15,7 @@ export function notifyHandler(deps: {
   store: IncidentStore;
   notifiers: Map<string, Notifier>;
   circuits: Map<string, Circuit>;
+  publicUrl?: string;
   log: Logger;
   metrics: Metrics;
 }): Handler<'notify'> {
@@ -41,7 +42,7 @@ export function notifyHandler(deps: {
 
     let ref: string | undefined;
     try {
-      ref = await notifier.send(messageFor(report));
+      ref = await notifier.send(messageFor(report, deps.publicUrl));
     } catch (err) {
       const retryable = !(err instanceof NotifyError) || err.retryable;
       deps.metrics.notifications.inc({ channel, outcome: 'failed' }); // 'gave_up' is counted when the job fails for good

@@ -54,6 +54,9 @@ export class NtfyNotifier implements Notifier {
           Priority: String(push.priority),
           Tags: headerValue(push.tags.join(',')),
           ...(push.click ? { Click: push.click } : {}),
+          ...(push.markdown ? { Markdown: 'yes' } : {}),
+          // The action header's own format; labels and URLs cannot contain ';' or ',' unescaped.
+          ...(push.actions?.length ? { Actions: headerValue(push.actions.map((a) => `view, ${a.label.replace(/[;,]/g, ' ')}, ${a.url.replace(/;/g, '%3B')}`).join('; ')) } : {}),
         },
         body: push.body,
         signal: AbortSignal.timeout(this.settings.timeoutMs ?? 15_000),

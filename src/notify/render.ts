@@ -20,6 +20,10 @@ export interface RenderedPush {
   priority: number;
   tags: string[];
   click?: string;
+  /** the body is markdown (ntfy's Markdown: yes) */
+  markdown?: boolean;
+  /** ntfy "view" actions, at most 3 */
+  actions?: { action: 'view'; label: string; url: string }[];
 }
 
 /** ntfy refuses bodies over 4,096 bytes unless the server has attachments enabled. */
@@ -132,31 +136,50 @@ export function truncateUtf8(s: string, limit: number, marker = '\n… (truncate
 const PRIORITY = { critical: 5, warning: 4, info: 3 } as const;
 const TAG = { critical: 'rotating_light', warning: 'warning', info: 'information_source' } as const;
 
-export function renderPush(r: Report): RenderedPush {
+/** Markdown special characters in alert text are escaped: it is data, not formatting. */
+function md(s: string): string {
+  return s.replace(/([\\`*_{}[\]()#+\-.!|>~])/g, '\\$1');
+}
+
+/**
+ * The ntfy message: markdown (rendered by ntfy's apps), at most three Actions, and a body cut to
+ * ntfy's limit; a cut body ends with a link to the incident's page when `publicUrl` is known.
+ */
+export function renderPush(r: Report, publicUrl?: string): RenderedPush {
   const resolved = r.kind === 'resolved';
-  const lines: string[] = [r.summary];
-  if (r.changes.length && r.kind !== 'opened') lines.push('', ...r.changes.map((c) => `• ${c}`));
-  if (!resolved && r.actions.length) lines.push('', 'What to do:', ...r.actions.slice(0, 3).map((a, i) => `${i + 1}. ${a.text}`));
-  lines.push('', `incident ${r.incidentId} · rev ${r.revision}`);
-  const click = r.links.find((l) => l.title === 'Runbook')?.url ?? r.links[0]?.url;
+  const page = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/incidents/${r.incidentId}` : undefined;
+  const lines: string[] = [md(r.summary)];
+  if (r.changes.length && r.kind !== 'opened') lines.push('', ...r.changes.map((c) => `- ${md(c)}`));
+  if (!resolved && r.actions.length) lines.push('', '**What to do**', ...r.actions.slice(0, 3).map((a, i) => `${i + 1}. ${md(a.text)}`));
+  lines.push('', `_incident ${md(r.incidentId)} · rev ${r.revision}_`);
+  const more = page ? `\n\n… [the whole report](${page})` : '\n… (truncated)';
+  const runbook = r.links.find((l) => l.title === 'Runbook')?.url;
+  const click = page ?? runbook ?? r.links[0]?.url;
+  const actions = [
+    ...(page ? [{ action: 'view' as const, label: 'Open report', url: page }] : []),
+    ...(runbook ? [{ action: 'view' as const, label: 'Runbook', url: runbook }] : []),
+    ...r.links.filter((l) => l.title !== 'Runbook').map((l) => ({ action: 'view' as const, label: l.title, url: l.url })),
+  ].slice(0, 3);
   return {
     title: subjectOf(r),
-    body: truncateUtf8(lines.join('\n'), NTFY_BODY_LIMIT_BYTES),
+    body: truncateUtf8(lines.join('\n'), NTFY_BODY_LIMIT_BYTES, more),
     priority: resolved ? 2 : PRIORITY[r.severity],
     tags: [resolved ? 'white_check_mark' : TAG[r.severity], ...new Set(r.alerts.map((a) => a.name))].slice(0, 5),
+    markdown: true,
+    ...(actions.length ? { actions } : {}),
     ...(click ? { click } : {}),
   };
 }
 
-/** A report as every channel sends it. */
-export function messageFor(r: Report): Message {
+/** A report as every channel sends it; `publicUrl` links messages to the incident's page. */
+export function messageFor(r: Report, publicUrl?: string): Message {
   const { subject, text, html } = render(r);
   return {
     key: `${r.incidentId}.r${r.revision}${r.variant ? `.${r.variant}` : ''}`,
     subject,
     text,
     html,
-    push: renderPush(r),
+    push: renderPush(r, publicUrl),
     thread: { root: r.incidentId, isRoot: r.kind === 'opened' },
     headers: {
       'X-Labwatch-Incident': r.incidentId,

@@ -227,3 +227,35 @@ describe('a mail server that stays down', () => {
     assert.doesNotMatch(text, /labwatch_notifications_total\{channel="email",outcome="gave_up"\} [1-9]/);
   });
 });
+
+describe('ntfy details and the incident page', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab({ notifyExtra: { public_url: 'http://labwatch.lan:9877' } });
+  });
+  after(async () => {
+    await lab.stop();
+  });
+
+  test('ntfy gets markdown and actions; 429s are retried and the message arrives once; the linked page shows the report', async () => {
+    lab.ntfy.respondNext(429, { code: 42901, http: 429, error: 'limit reached: too many requests' });
+    lab.ntfy.respondNext(429, { code: 42901, http: 429, error: 'limit reached: too many requests' });
+    const res = await lab.post(FIRING_AM021);
+    const id = (res.json.incidents as string[])[0]!;
+    const push = await waitFor('the push after two 429s', () => lab.ntfy.published[0]);
+    await lab.drained();
+    await sleep(300);
+    assert.equal(lab.ntfy.published.length, 1);
+    assert.equal(lab.ntfy.requests.length, 3, 'two refused, one accepted');
+    assert.equal(push.headers.markdown, 'yes');
+    assert.match(String(push.headers.actions), new RegExp(`^view, Open report, http://labwatch\\.lan:9877/incidents/${id}; view, Prometheus expression, `));
+    assert.equal(push.headers.click, `http://labwatch.lan:9877/incidents/${id}`);
+
+    const page = await fetch(`${lab.url}/incidents/${id}`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /This is a demo/);
+    assert.equal((await fetch(`${lab.url}/incidents/inc-0000000000-zzzz`)).status, 404);
+    assert.equal((await fetch(`${lab.url}/incidents/..%2F..%2Fetc`)).status, 400);
+  });
+});

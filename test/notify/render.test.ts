@@ -45,3 +45,19 @@ test('non-ASCII titles are sent RFC 2047-encoded, as ntfy accepts them', () => {
   assert.equal(headerValue('disk at 52 °C'), `=?UTF-8?B?${Buffer.from('disk at 52 °C').toString('base64')}?=`);
   assert.equal(headerValue('plain\r\nInjected: yes'), 'plain Injected: yes', 'no header injection through newlines');
 });
+
+test('ntfy messages are markdown with alert text escaped, at most three actions, and a cut body links to the whole report', () => {
+  const starry = FIRING_AM021.replace('"This is a demo"', '"*not bold* [link](http://evil)"').replace('"summary"', '"runbook_url":"https://wiki.lan/disk","summary"');
+  const push = renderPush(reportFor(starry), 'http://labwatch.lan:9877/');
+  assert.equal(push.markdown, true);
+  assert.match(push.body, /\\\*not bold\\\* \\\[link\\\]\\\(http:\/\/evil\\\)/);
+  assert.ok((push.actions ?? []).length <= 3);
+  assert.deepEqual(push.actions![0], { action: 'view', label: 'Open report', url: `http://labwatch.lan:9877/incidents/${reportFor(starry).incidentId}` });
+  assert.equal(push.actions![1]!.label, 'Runbook');
+  assert.equal(push.click, push.actions![0]!.url);
+
+  const long = FIRING_AM021.replace('"This is a demo"', JSON.stringify('x'.repeat(6000)));
+  const cut = renderPush(reportFor(long), 'http://labwatch.lan:9877');
+  assert.ok(Buffer.byteLength(cut.body) <= NTFY_BODY_LIMIT_BYTES);
+  assert.match(cut.body, /… \[the whole report\]\(http:\/\/labwatch\.lan:9877\/incidents\/inc-[0-9a-f]+-[0-9a-z]+\)$/);
+});
