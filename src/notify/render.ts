@@ -151,7 +151,7 @@ export function renderPush(r: Report, publicUrl?: string): RenderedPush {
   const lines: string[] = [md(r.summary)];
   if (r.changes.length && r.kind !== 'opened') lines.push('', ...r.changes.map((c) => `- ${md(c)}`));
   if (!resolved && r.actions.length) lines.push('', '**What to do**', ...r.actions.slice(0, 3).map((a, i) => `${i + 1}. ${md(a.text)}`));
-  lines.push('', `_incident ${md(r.incidentId)} · rev ${r.revision}_`);
+  lines.push('', `_incident ${r.incidentId} · rev ${r.revision}_`); // our ids are [a-z0-9-]: nothing to escape
   const more = page ? `\n\n… [the whole report](${page})` : '\n… (truncated)';
   const runbook = r.links.find((l) => l.title === 'Runbook')?.url;
   const click = page ?? runbook ?? r.links[0]?.url;
