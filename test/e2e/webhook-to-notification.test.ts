@@ -259,3 +259,27 @@ describe('ntfy details and the incident page', () => {
     assert.equal((await fetch(`${lab.url}/incidents/..%2F..%2Fetc`)).status, 400);
   });
 });
+
+describe('a wrong SMTP password', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab({ smtpPassword: 'not-the-password-5521' });
+  });
+  after(async () => {
+    await lab.stop();
+  });
+
+  test('fails once with a message that says what to fix, and is not retried', async () => {
+    assert.equal((await lab.post(FIRING_AM021)).status, 200);
+    await waitFor('ntfy, which is unaffected', () => lab.ntfy.published[0]);
+    await lab.drained();
+    await sleep(800);
+    assert.equal(lab.smtp.authFailures, 1, 'one login attempt, no retry storm');
+    assert.equal(lab.smtp.messages.length, 0);
+    const line = lab.logs.find((l) => l.includes('job failed for good'))!;
+    assert.match(line, /rejected the login for user \\"lab@example\.org\\".*check notify\.email\.user and the password file/);
+    assert.ok(!lab.logs.join('').includes('not-the-password-5521'), 'the password never reaches the log');
+    const text = await (await fetch(`${lab.url}/metrics`)).text();
+    assert.match(text, /labwatch_notifications_total\{channel="email",outcome="gave_up"\} 1/);
+  });
+});

@@ -34,6 +34,8 @@ export interface LabOptions {
   /** The watch: block (default: every collector off, so tests only see what they drive). */
   watchYaml?: string;
   queue?: { attempts: number; backoff: string };
+  /** the SMTP password labwatch is given (default: the right one) */
+  smtpPassword?: string;
   /** extra keys inside the notify: block, e.g. quiet_hours */
   notifyExtra?: Record<string, unknown>;
   circuit?: { failures: number; cooldown: string; max_cooldown: string };
@@ -80,7 +82,7 @@ notify:
     port: ${smtp.port}
     secure: false
     user: lab@example.org
-    password_file: ${file('smtp-password', SECRETS.smtpPassword)}
+    password_file: ${file('smtp-password', opts.smtpPassword ?? SECRETS.smtpPassword)}
     from: "labwatch <lab@example.org>"
     to: [owner@example.org]
   ntfy:

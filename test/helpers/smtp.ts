@@ -18,6 +18,8 @@ export interface ReceivedMail {
 export class TestSmtp {
   readonly messages: ReceivedMail[] = [];
   refused = 0;
+  /** logins refused (wrong user or password) */
+  authFailures = 0;
   #refuse = 0;
   #server: SMTPServer;
   port = 0;
@@ -31,6 +33,7 @@ export class TestSmtp {
       logger: false,
       onAuth: (auth, _session, cb) => {
         if (auth.username === opts.user && auth.password === opts.password) return cb(null, { user: auth.username });
+        this.authFailures++;
         return cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
       },
       onMailFrom: (_addr, _session, cb) => {
