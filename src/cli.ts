@@ -5,32 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfig } from './config/load.ts';
-import type { Config } from './config/schema.ts';
-import { Daemon, SHIPPED_RULES, buildCollectors, buildNotifiers } from './daemon.ts';
-import { contextFor, evaluateRule, rulesFor } from './rules/evaluate.ts';
-import { RuleLoadError, loadRules } from './rules/load.ts';
-import { runRuleTests } from './rules/testing.ts';
-import { messageFor } from './notify/render.ts';
+import { Daemon, buildNotifiers } from './daemon.ts';
+import { RuleLoadError } from './rules/load.ts';
+import { configOrExit, secretsOf } from './cli/common.ts';
+import { notifyTest } from './cli/notify.ts';
+import { observe, rulesTest, rulesValidate } from './cli/watch.ts';
 import { createLogger } from './telemetry/log.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function configOrExit(file: string | undefined): Config {
-  try {
-    return loadConfig(file ?? process.env.LABWATCH_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`labwatch: invalid configuration\n${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
-function secretsOf(cfg: Config): string[] {
-  return Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string');
-}
 
 async function run(opts: { config?: string }): Promise<void> {
   const cfg = configOrExit(opts.config);
@@ -124,135 +106,6 @@ async function check(opts: { config?: string }): Promise<void> {
     process.exit(1);
   }
   process.stdout.write('\nall checks passed\n');
-}
-
-function rulesValidate(dir: string | undefined, opts: { config?: string }): void {
-  const path = dir ?? (opts.config || process.env.LABWATCH_CONFIG ? configOrExit(opts.config).rules.dir : undefined) ?? SHIPPED_RULES;
-  try {
-    const set = loadRules(path);
-    process.stdout.write(`ok: ${set.rules.length} rules in ${set.files.length} files (${path})\n`);
-  } catch (e) {
-    if (!(e instanceof RuleLoadError)) throw e;
-    process.stdout.write(`${e.message}\n`);
-    process.exit(1);
-  }
-}
-
-function rulesTest(files: string[]): void {
-  let passed = 0;
-  let failed = 0;
-  for (const file of files)
-    for (const r of runRuleTests(file)) {
-      if (r.failures.length === 0) {
-        passed++;
-        process.stdout.write(`ok    ${file}: ${r.name}\n`);
-      } else {
-        failed++;
-        process.stdout.write(`FAIL  ${file}: ${r.name}\n${r.failures.map((f) => `        ${f}`).join('\n')}\n`);
-      }
-    }
-  process.stdout.write(`\nrule tests: ${passed} passed, ${failed} failed\n`);
-  if (failed || passed === 0) process.exit(1);
-}
-
-/** Runs one collector now and shows what it sees and which rules hold on it (nothing is stored or sent). */
-async function observe(name: string, opts: { config?: string; json?: boolean }): Promise<void> {
-  const cfg = configOrExit(opts.config);
-  const log = createLogger({ level: 'warn', secrets: secretsOf(cfg) });
-  const forced = { ...cfg, watch: { ...cfg.watch, smart: { ...cfg.watch.smart, enabled: true }, zfs: { ...cfg.watch.zfs, enabled: true }, host: { ...cfg.watch.host, enabled: true } } };
-  const s = buildCollectors(forced, (await import('node:os')).hostname(), log).find((x) => x.collector.name === name);
-  if (!s) {
-    process.stderr.write(`labwatch: no collector named ${name}; choose smart, zfs or host\n`);
-    process.exit(1);
-  }
-  let rules;
-  try {
-    rules = loadRules(cfg.rules.dir ?? SHIPPED_RULES).rules;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  let observations;
-  try {
-    observations = await s.collector.collect(AbortSignal.timeout(s.timeoutMs));
-  } catch (e) {
-    process.stderr.write(`labwatch: ${name}: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  const now = new Date();
-  // Without history a rule sees this reading alone: `for:` and growth conditions cannot hold yet.
-  const result = observations.map((o) => {
-    const ctx = contextFor(o, undefined, [], now);
-    const hits = rulesFor(rules, o)
-      .map((r) => evaluateRule(r, o, ctx, { count: r.forCount, firing: false, since: new Date(0).toISOString() }))
-      .filter((x) => x.anomaly || x.error)
-      .map((x) => ({ rule: x.rule.id, ...(x.anomaly ? { severity: x.anomaly.severity, summary: x.anomaly.summary } : {}), ...(x.error ? { error: x.error } : {}) }));
-    return { ...o, rules: hits };
-  });
-  if (opts.json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    return;
-  }
-  for (const o of result) {
-    const shown = Object.entries(o.values)
-      .filter(([, v]) => v !== '' && v !== undefined)
-      .map(([k, v]) => `${k}=${typeof v === 'string' && v.includes(' ') ? JSON.stringify(v) : String(v)}`)
-      .join(' ');
-    process.stdout.write(`${o.subject}  ${shown}\n`);
-    for (const h of o.rules) process.stdout.write(`    ${h.error ? 'ERROR' : h.severity!.toUpperCase()}  ${h.rule}: ${h.error ?? h.summary}\n`);
-  }
-  const firing = result.reduce((n, o) => n + o.rules.filter((r) => !('error' in r)).length, 0);
-  process.stdout.write(`\n${result.length} observations, ${firing} rule${firing === 1 ? '' : 's'} holding now (growth and for: need history; the daemon keeps it)\n`);
-}
-
-/** A report that says it is a test, sent through each channel's real notifier. */
-function testReport(host: string): import('./triage/report.ts').Report {
-  const now = new Date().toISOString();
-  return {
-    incidentId: `test-${Date.now().toString(36)}`,
-    revision: 1,
-    kind: 'opened',
-    producer: 'deterministic',
-    severity: 'info',
-    host,
-    title: 'labwatch test message',
-    summary: 'If you can read this, labwatch can reach you on this channel. Nothing is wrong.',
-    changes: [],
-    facts: [{ text: `Sent by labwatch notify test from ${host} at ${now}` }],
-    causes: [],
-    actions: [],
-    alerts: [],
-    links: [],
-    openedAt: now,
-    since: now,
-    createdAt: now,
-    notes: [],
-  };
-}
-
-async function notifyTest(opts: { config?: string; channel?: string }): Promise<void> {
-  const cfg = configOrExit(opts.config);
-  const notifiers = buildNotifiers(cfg, createLogger({ level: 'silent' }));
-  const chosen = [...notifiers.entries()].filter(([ch]) => ch !== 'log' && (!opts.channel || ch === opts.channel));
-  if (chosen.length === 0) {
-    process.stderr.write(opts.channel ? `labwatch: channel ${opts.channel} is not configured (notify.${opts.channel} in ${cfg.source})\n` : `labwatch: no email or ntfy configured in ${cfg.source}\n`);
-    process.exit(1);
-  }
-  const report = testReport((await import('node:os')).hostname());
-  let failed = 0;
-  for (const [channel, notifier] of chosen) {
-    const t0 = Date.now();
-    try {
-      const ref = await notifier.send(messageFor(report));
-      process.stdout.write(`ok    ${channel}: delivered in ${Date.now() - t0} ms${ref ? ` (${ref})` : ''}\n`);
-    } catch (e) {
-      failed++;
-      process.stdout.write(`FAIL  ${(e as Error).message}\n`);
-    } finally {
-      await notifier.close();
-    }
-  }
-  if (failed) process.exit(1);
 }
 
 const program = new Command()

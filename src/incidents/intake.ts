@@ -6,6 +6,7 @@
  * Job ids make double-queueing harmless.
  */
 import type { Logger } from '../telemetry/log.ts';
+import { every } from '../util/every.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { IncidentStore, Committed } from './store.ts';
 import type { Anomaly } from './types.ts';
@@ -13,7 +14,7 @@ import type { Anomaly } from './types.ts';
 export type EnqueueTriage = (incidentId: string, revision: number) => Promise<void>;
 
 export class Intake {
-  #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
   #sweeping = false;
 
   constructor(
@@ -83,11 +84,10 @@ export class Intake {
 
   start(): void {
     void this.sweep();
-    this.#timer = setInterval(() => void this.sweep(), this.sweepEveryMs);
-    this.#timer.unref();
+    this.#stop = every(this.sweepEveryMs, () => this.sweep(), () => {}); // sweep() logs its own failures
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stop?.();
   }
 }

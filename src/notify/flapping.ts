@@ -8,6 +8,7 @@ import type { IncidentStore } from '../incidents/store.ts';
 import type { Incident } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';
+import { every } from '../util/every.ts';
 import { dispatch, type DispatchSettings } from './dispatch.ts';
 
 export interface FlapSettings {
@@ -17,7 +18,7 @@ export interface FlapSettings {
 }
 
 export class Flapping {
-  #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
 
   constructor(
     private readonly store: IncidentStore,
@@ -89,13 +90,10 @@ export class Flapping {
   }
 
   start(everyMs = 30_000): void {
-    this.#timer = setInterval(() => {
-      this.settle().catch((e: Error) => this.log.warn({ err: e.message }, 'flapping check failed; next one soon'));
-    }, everyMs);
-    this.#timer.unref();
+    this.#stop = every(everyMs, () => this.settle(), (e) => this.log.warn({ err: e.message }, 'flapping check failed; next one soon'));
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stop?.();
   }
 }

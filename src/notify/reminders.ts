@@ -8,6 +8,7 @@ import type { Incident } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';
 import { formatTime } from '../triage/deterministic.ts';
+import { every } from '../util/every.ts';
 import { dispatch, type DispatchSettings } from './dispatch.ts';
 
 /** What differs between the announced revision and now, in words. */
@@ -23,7 +24,7 @@ export function changesSince(announced: Incident, now: Incident): string[] {
 }
 
 export class Reminders {
-  #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
 
   constructor(
     private readonly store: IncidentStore,
@@ -63,13 +64,10 @@ export class Reminders {
   }
 
   start(everyMs = 60_000): void {
-    this.#timer = setInterval(() => {
-      this.sweep().catch((e: Error) => this.log.warn({ err: e.message }, 'reminder sweep failed; next one in a minute'));
-    }, everyMs);
-    this.#timer.unref();
+    this.#stop = every(everyMs, () => this.sweep(), (e) => this.log.warn({ err: e.message }, 'reminder sweep failed; next one in a minute'));
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stop?.();
   }
 }
