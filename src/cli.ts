@@ -10,6 +10,7 @@ import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';
 import { observe, rulesTest, rulesValidate } from './cli/watch.ts';
+import { mcpStdio, toolsCall, toolsList } from './cli/tools.ts';
 import { createLogger } from './telemetry/log.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -147,6 +148,27 @@ program
   .option('--channel <name>', 'email or ntfy (default: every configured channel)')
   .description('send a test message through the real notifiers; print success or the exact failure; exit 1 on failure')
   .action(notifyTest);
+
+const tools = program.command('tools').description("labwatch's read-only diagnostic tools (the ones Claude uses)");
+tools
+  .command('list')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--json', 'as JSON, with annotations')
+  .description('list the tools')
+  .action(toolsList);
+tools
+  .command('call')
+  .argument('<name>', 'tool name, e.g. smart_drive_health')
+  .argument('[json]', "arguments as JSON, e.g. '{\"drive\":\"disk:WD-123\"}'")
+  .option('-c, --config <file>', 'YAML config file')
+  .description('run one tool and print its result; exit 1 if it failed (audited, caller cli)')
+  .action(toolsCall);
+
+program
+  .command('mcp')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('serve the tools over MCP on stdin/stdout, for Claude Desktop or Claude Code')
+  .action(mcpStdio);
 
 program
   .command('observe')

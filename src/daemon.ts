@@ -4,7 +4,7 @@
  * the connectors and notifiers; the core never does.
  */
 import { accessSync, constants } from 'node:fs';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -41,6 +41,12 @@ import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Watcher, type Scheduled } from './watch/index.ts';
+import { hostTools } from './connectors/host/tools.ts';
+import { smartTools } from './connectors/smart/tools.ts';
+import { zfsTools } from './connectors/zfs/tools.ts';
+import { incidentTools } from './incidents/tools.ts';
+import { Audit } from './tools/audit.ts';
+import type { ToolSpec } from './tools/types.ts';
 
 /** Every system that pushes alerts to labwatch. */
 const WEBHOOK_INTAKES: WebhookIntake[] = [alertmanagerIntake];
@@ -61,23 +67,47 @@ function onPath(binary: string): boolean {
   });
 }
 
-/** Every system labwatch polls, from its `watch:` block. "auto" means: when its tool is installed. */
+/** Whether a system is watched: `enabled: auto` means when its tool is installed. */
+function watching(name: string, enabled: boolean | 'auto', binary: string, log?: Logger): boolean {
+  if (enabled !== 'auto') return enabled;
+  const found = onPath(binary);
+  if (!found) log?.info({ collector: name, binary }, `${binary} not found: ${name} watching is off (set watch.${name}.enabled: true to insist)`);
+  return found;
+}
+
+/** Every system labwatch polls, from its `watch:` block. */
 export function buildCollectors(cfg: Config, host: string, log: Logger): Scheduled[] {
   const w = cfg.watch;
   const jitterMs = ms(w.jitter);
-  const wanted = (name: string, enabled: boolean | 'auto', binary: string) => {
-    if (enabled !== 'auto') return enabled;
-    const found = onPath(binary);
-    if (!found) log.info({ collector: name, binary }, `${binary} not found: ${name} watching is off (set watch.${name}.enabled: true to insist)`);
-    return found;
-  };
   const list: Scheduled[] = [];
-  if (wanted('smart', w.smart.enabled, w.smart.smartctl))
+  if (watching('smart', w.smart.enabled, w.smart.smartctl, log))
     list.push({ collector: smartCollector({ host, reader: new SmartReader({ smartctl: w.smart.smartctl, timeoutMs: Math.min(ms(w.smart.timeout), 60_000) }) }), schedule: w.smart.schedule, timeoutMs: ms(w.smart.timeout), jitterMs });
-  if (wanted('zfs', w.zfs.enabled, w.zfs.zpool))
+  if (watching('zfs', w.zfs.enabled, w.zfs.zpool, log))
     list.push({ collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zfs.zpool, timeoutMs: ms(w.zfs.timeout) }) }), schedule: w.zfs.schedule, timeoutMs: ms(w.zfs.timeout), jitterMs });
   if (w.host.enabled) list.push({ collector: hostCollector({ host, mtuGroups: w.host.mtu_groups }), schedule: w.host.schedule, timeoutMs: ms(w.host.timeout), jitterMs });
   return list;
+}
+
+/** The audit file's default place: systemd's state directory, else the user's. */
+export function auditFile(cfg: Config): string {
+  return cfg.audit.file ?? (process.env.STATE_DIRECTORY ? join(process.env.STATE_DIRECTORY, 'audit.jsonl') : join(homedir(), '.local', 'state', 'labwatch', 'audit.jsonl'));
+}
+
+/** Every diagnostic tool, over the same readers the collectors use, and the audit trail they write to. */
+export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine }): { tools: ToolSpec[]; audit: Audit } {
+  const w = cfg.watch;
+  const tools: ToolSpec[] = [];
+  if (deps.store) tools.push(...incidentTools(deps.store));
+  if (watching('smart', w.smart.enabled, w.smart.smartctl))
+    tools.push(...smartTools(new SmartReader({ smartctl: w.smart.smartctl }), deps.engine ? (s) => deps.engine!.history(s) : undefined));
+  if (watching('zfs', w.zfs.enabled, w.zfs.zpool)) tools.push(...zfsTools(new ZfsReader({ zpool: w.zfs.zpool })));
+  if (w.host.enabled) tools.push(...hostTools());
+  const audit = new Audit({
+    file: auditFile(cfg),
+    ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
+    secrets: Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
+  });
+  return { tools, audit };
 }
 
 export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {

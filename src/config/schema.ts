@@ -169,6 +169,13 @@ export const rulesConfig = z
   })
   .prefault({});
 
+export const auditConfig = z
+  .strictObject({
+    /** JSONL file of every tool call; default: $STATE_DIRECTORY/audit.jsonl under systemd, else ~/.local/state/labwatch/audit.jsonl */
+    file: z.string().optional(),
+  })
+  .prefault({});
+
 export const logConfig = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -184,6 +191,7 @@ export const configSchema = z.strictObject({
   incidents: incidentsConfig,
   watch: watchConfig,
   rules: rulesConfig,
+  audit: auditConfig,
   log: logConfig,
 });
 

@@ -1,0 +1,71 @@
+/**
+ * `labwatch tools list|call` (run any diagnostic tool from the shell) and `labwatch mcp` (serve
+ * them over stdio to Claude Desktop or Claude Code). Incident and history tools need Redis; the
+ * rest read the system directly.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { SHIPPED_RULES, buildToolbox, storeConnection } from '../daemon.ts';
+import { IncidentStore } from '../incidents/store.ts';
+import { serveStdio } from '../mcp/server.ts';
+import { ms } from '../config/schema.ts';
+import { RuleEngine } from '../rules/engine.ts';
+import { loadRules } from '../rules/load.ts';
+import { createLogger } from '../telemetry/log.ts';
+import { runTool } from '../tools/run.ts';
+import { configOrExit } from './common.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function toolbox(configFile: string | undefined) {
+  const cfg = configOrExit(configFile);
+  const redis: Redis = storeConnection(cfg.redis.url);
+  redis.on('error', () => {});
+  const connected = await redis.connect().then(
+    () => true,
+    () => false,
+  );
+  const store = new IncidentStore(redis, cfg.redis.prefix, ms(cfg.incidents.retention) / 1000);
+  const engine = new RuleEngine(redis, cfg.redis.prefix, loadRules(cfg.rules.dir ?? SHIPPED_RULES), createLogger({ level: 'silent' }));
+  // Without Redis the incident and history tools would only fail: leave them out and say so.
+  const box = connected ? buildToolbox(cfg, { redis, store, engine }) : buildToolbox(cfg, {});
+  return { cfg, redis, connected, ...box };
+}
+
+export async function toolsList(opts: { config?: string; json?: boolean }): Promise<void> {
+  const { tools, redis, connected } = await toolbox(opts.config);
+  redis.disconnect();
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(tools.map((t) => ({ name: t.name, title: t.title, annotations: t.annotations, input: Object.keys(t.input) })), null, 2) + '\n');
+    return;
+  }
+  for (const t of tools) process.stdout.write(`${t.name.padEnd(22)} ${t.title}${Object.keys(t.input).length ? ` (${Object.keys(t.input).join(', ')})` : ''}\n`);
+  if (!connected) process.stdout.write('\n(Redis is unreachable: incident and history tools are not listed)\n');
+}
+
+export async function toolsCall(name: string, json: string | undefined, opts: { config?: string }): Promise<void> {
+  const { tools, audit, redis } = await toolbox(opts.config);
+  const tool = tools.find((t) => t.name === name);
+  if (!tool) {
+    redis.disconnect();
+    process.stderr.write(`labwatch: no tool ${name}; labwatch tools list shows them\n`);
+    process.exit(1);
+  }
+  let args: unknown = {};
+  try {
+    args = json ? JSON.parse(json) : {};
+  } catch (e) {
+    redis.disconnect();
+    process.stderr.write(`labwatch: the arguments are not JSON (${(e as Error).message}); e.g. '{"drive":"disk:WD-123"}'\n`);
+    process.exit(1);
+  }
+  const result = await runTool(tool, args, audit, { caller: 'cli' });
+  redis.disconnect();
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  if (result.status === 'error') process.exit(1);
+}
+
+export async function mcpStdio(opts: { config?: string }): Promise<void> {
+  const { tools, audit } = await toolbox(opts.config);
+  await serveStdio({ tools, audit, version: pkg.version });
+}

@@ -1,0 +1,44 @@
+/**
+ * A diagnostic tool, as connectors declare it: MCP-free (src/mcp/ adapts it), so a connector
+ * never imports the protocol. Descriptions are written for the model: when to call, its limits,
+ * what an empty result means.
+ */
+import type * as z from 'zod';
+
+export interface ToolAnnotations {
+  readOnly: boolean;
+  destructive: boolean;
+  idempotent: boolean;
+  /** true when the tool reaches beyond this lab (none of labwatch's own do) */
+  openWorld: boolean;
+}
+
+/** ok: here is the data; no_data: nothing to show (said in `text`); error: what failed and what to try. */
+export interface ToolResult {
+  status: 'ok' | 'no_data' | 'error';
+  data?: Record<string, unknown>;
+  text: string;
+}
+
+export interface ToolSpec<S extends z.ZodRawShape = z.ZodRawShape> {
+  /** [a-z0-9_] only: the Claude API allows no dots */
+  name: string;
+  title: string;
+  description: string;
+  input: S;
+  annotations: ToolAnnotations;
+  run(input: z.infer<z.ZodObject<S>>, signal: AbortSignal): Promise<ToolResult>;
+}
+
+/** Every tool labwatch's own readers offer is read-only, idempotent and stays inside the lab. */
+export const READ_ONLY: ToolAnnotations = { readOnly: true, destructive: false, idempotent: true, openWorld: false };
+
+export function ok(data: Record<string, unknown>, text: string): ToolResult {
+  return { status: 'ok', data, text };
+}
+export function noData(text: string): ToolResult {
+  return { status: 'no_data', text };
+}
+export function failed(text: string): ToolResult {
+  return { status: 'error', text };
+}
