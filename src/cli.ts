@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { Daemon, buildNotifiers } from './daemon.ts';
+import { Daemon } from './daemon.ts';
+import { buildNotifiers } from './registry.ts';
 import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';

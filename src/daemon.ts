@@ -3,23 +3,12 @@
  * in reverse. Constructors only assign; start() does the work. This is the one file that names
  * the connectors and notifiers; the core never does.
  */
-import { accessSync, constants } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { ms, type Config } from './config/schema.ts';
-import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
-import { hostCollector } from './connectors/host/collect.ts';
-import { smartCollector } from './connectors/smart/collect.ts';
-import { SmartReader } from './connectors/smart/read.ts';
-import { zfsCollector } from './connectors/zfs/collect.ts';
-import { ZfsReader } from './connectors/zfs/read.ts';
-import type { WebhookIntake } from './connectors/types.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
 import { IncidentStore } from './incidents/store.ts';
-import { EmailNotifier } from './notify/email.ts';
 import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
 import { digestHandler } from './notify/digest-job.ts';
@@ -28,9 +17,7 @@ import type { DispatchSettings } from './notify/dispatch.ts';
 import { Reminders } from './notify/reminders.ts';
 import { Flapping } from './notify/flapping.ts';
 import cron, { type ScheduledTask } from 'node-cron';
-import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
-import { NtfyNotifier } from './notify/ntfy.ts';
 import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
@@ -40,84 +27,8 @@ import { renderHtml } from './notify/render.ts';
 import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
-import { Watcher, type Scheduled } from './watch/index.ts';
-import { hostTools } from './connectors/host/tools.ts';
-import { smartTools } from './connectors/smart/tools.ts';
-import { zfsTools } from './connectors/zfs/tools.ts';
-import { incidentTools } from './incidents/tools.ts';
-import { Audit } from './tools/audit.ts';
-import type { ToolSpec } from './tools/types.ts';
-
-/** Every system that pushes alerts to labwatch. */
-const WEBHOOK_INTAKES: WebhookIntake[] = [alertmanagerIntake];
-
-/** The rule files shipped with labwatch. */
-export const SHIPPED_RULES = fileURLToPath(new URL('../rules/', import.meta.url));
-
-/** Is this binary runnable (a path, or a name found on PATH)? */
-function onPath(binary: string): boolean {
-  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, binary));
-  return candidates.some((c) => {
-    try {
-      accessSync(c, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Whether a system is watched: `enabled: auto` means when its tool is installed. */
-function watching(name: string, enabled: boolean | 'auto', binary: string, log?: Logger): boolean {
-  if (enabled !== 'auto') return enabled;
-  const found = onPath(binary);
-  if (!found) log?.info({ collector: name, binary }, `${binary} not found: ${name} watching is off (set watch.${name}.enabled: true to insist)`);
-  return found;
-}
-
-/** Every system labwatch polls, from its `watch:` block. */
-export function buildCollectors(cfg: Config, host: string, log: Logger): Scheduled[] {
-  const w = cfg.watch;
-  const jitterMs = ms(w.jitter);
-  const list: Scheduled[] = [];
-  if (watching('smart', w.smart.enabled, w.smart.smartctl, log))
-    list.push({ collector: smartCollector({ host, reader: new SmartReader({ smartctl: w.smart.smartctl, timeoutMs: Math.min(ms(w.smart.timeout), 60_000) }) }), schedule: w.smart.schedule, timeoutMs: ms(w.smart.timeout), jitterMs });
-  if (watching('zfs', w.zfs.enabled, w.zfs.zpool, log))
-    list.push({ collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zfs.zpool, timeoutMs: ms(w.zfs.timeout) }) }), schedule: w.zfs.schedule, timeoutMs: ms(w.zfs.timeout), jitterMs });
-  if (w.host.enabled) list.push({ collector: hostCollector({ host, mtuGroups: w.host.mtu_groups }), schedule: w.host.schedule, timeoutMs: ms(w.host.timeout), jitterMs });
-  return list;
-}
-
-/** The audit file's default place: systemd's state directory, else the user's. */
-export function auditFile(cfg: Config): string {
-  return cfg.audit.file ?? (process.env.STATE_DIRECTORY ? join(process.env.STATE_DIRECTORY, 'audit.jsonl') : join(homedir(), '.local', 'state', 'labwatch', 'audit.jsonl'));
-}
-
-/** Every diagnostic tool, over the same readers the collectors use, and the audit trail they write to. */
-export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine }): { tools: ToolSpec[]; audit: Audit } {
-  const w = cfg.watch;
-  const tools: ToolSpec[] = [];
-  if (deps.store) tools.push(...incidentTools(deps.store));
-  if (watching('smart', w.smart.enabled, w.smart.smartctl))
-    tools.push(...smartTools(new SmartReader({ smartctl: w.smart.smartctl }), deps.engine ? (s) => deps.engine!.history(s) : undefined));
-  if (watching('zfs', w.zfs.enabled, w.zfs.zpool)) tools.push(...zfsTools(new ZfsReader({ zpool: w.zfs.zpool })));
-  if (w.host.enabled) tools.push(...hostTools());
-  const audit = new Audit({
-    file: auditFile(cfg),
-    ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
-    secrets: Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
-  });
-  return { tools, audit };
-}
-
-export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {
-  const notifiers = new Map<string, Notifier>();
-  const { email, ntfy } = cfg.notify;
-  if (email) notifiers.set('email', new EmailNotifier({ ...email, ...(cfg.secrets.smtpPassword ? { password: cfg.secrets.smtpPassword } : {}) }));
-  if (ntfy) notifiers.set('ntfy', new NtfyNotifier({ ...ntfy, ...(cfg.secrets.ntfyToken ? { token: cfg.secrets.ntfyToken } : {}) }));
-  if (notifiers.size === 0) notifiers.set('log', new LogNotifier(log));
-  return notifiers;
-}
+import { Watcher } from './watch/index.ts';
+import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildNotifiers } from './registry.ts';
 
 /**
  * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.

@@ -1,6 +1,6 @@
 /** `labwatch notify test`: a test message through each channel's real notifier, and the exact failure. */
 import { hostname } from 'node:os';
-import { buildNotifiers } from '../daemon.ts';
+import { buildNotifiers } from '../registry.ts';
 import { messageFor } from '../notify/render.ts';
 import { createLogger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';

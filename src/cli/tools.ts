@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { SHIPPED_RULES, buildToolbox, storeConnection } from '../daemon.ts';
+import { storeConnection } from '../daemon.ts';
+import { SHIPPED_RULES, buildToolbox } from '../registry.ts';
 import { IncidentStore } from '../incidents/store.ts';
 import { serveStdio } from '../mcp/server.ts';
 import { ms } from '../config/schema.ts';

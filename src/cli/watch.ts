@@ -1,6 +1,6 @@
 /** `labwatch rules validate|test` and `labwatch observe`: looking at rules and readings without the daemon. */
 import { hostname } from 'node:os';
-import { SHIPPED_RULES, buildCollectors } from '../daemon.ts';
+import { SHIPPED_RULES, buildCollectors } from '../registry.ts';
 import { contextFor, evaluateRule, rulesFor } from '../rules/evaluate.ts';
 import { RuleLoadError, loadRules } from '../rules/load.ts';
 import { runRuleTests } from '../rules/testing.ts';

@@ -14,7 +14,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load.ts';
-import { buildToolbox } from '../../src/daemon.ts';
+import { buildToolbox } from '../../src/registry.ts';
 import { IncidentStore } from '../../src/incidents/store.ts';
 import { buildMcpServer } from '../../src/mcp/server.ts';
 import { runTool } from '../../src/tools/run.ts';

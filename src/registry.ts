@@ -1,0 +1,102 @@
+/**
+ * What exists: every system that pushes alerts, every collector, notifier and diagnostic tool,
+ * built from the config. The one place that names connectors; daemon.ts runs what is here.
+ */
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { ms, type Config } from './config/schema.ts';
+import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
+import { hostCollector } from './connectors/host/collect.ts';
+import { hostTools } from './connectors/host/tools.ts';
+import { smartCollector } from './connectors/smart/collect.ts';
+import { SmartReader } from './connectors/smart/read.ts';
+import { smartTools } from './connectors/smart/tools.ts';
+import type { WebhookIntake } from './connectors/types.ts';
+import { zfsCollector } from './connectors/zfs/collect.ts';
+import { ZfsReader } from './connectors/zfs/read.ts';
+import { zfsTools } from './connectors/zfs/tools.ts';
+import type { IncidentStore } from './incidents/store.ts';
+import { incidentTools } from './incidents/tools.ts';
+import { EmailNotifier } from './notify/email.ts';
+import { LogNotifier } from './notify/log.ts';
+import type { Notifier } from './notify/notifier.ts';
+import { NtfyNotifier } from './notify/ntfy.ts';
+import type { RuleEngine } from './rules/engine.ts';
+import type { Logger } from './telemetry/log.ts';
+import { Audit } from './tools/audit.ts';
+import type { ToolSpec } from './tools/types.ts';
+import type { Scheduled } from './watch/index.ts';
+
+/** Every system that pushes alerts to labwatch. */
+export const WEBHOOK_INTAKES: WebhookIntake[] = [alertmanagerIntake];
+
+/** The rule files shipped with labwatch. */
+export const SHIPPED_RULES = fileURLToPath(new URL('../rules/', import.meta.url));
+
+/** Is this binary runnable (a path, or a name found on PATH)? */
+function onPath(binary: string): boolean {
+  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, binary));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Whether a system is watched: `enabled: auto` means when its tool is installed. */
+function watching(name: string, enabled: boolean | 'auto', binary: string, log?: Logger): boolean {
+  if (enabled !== 'auto') return enabled;
+  const found = onPath(binary);
+  if (!found) log?.info({ collector: name, binary }, `${binary} not found: ${name} watching is off (set watch.${name}.enabled: true to insist)`);
+  return found;
+}
+
+/** Every system labwatch polls, from its `watch:` block. */
+export function buildCollectors(cfg: Config, host: string, log: Logger): Scheduled[] {
+  const w = cfg.watch;
+  const jitterMs = ms(w.jitter);
+  const list: Scheduled[] = [];
+  if (watching('smart', w.smart.enabled, w.smart.smartctl, log))
+    list.push({ collector: smartCollector({ host, reader: new SmartReader({ smartctl: w.smart.smartctl, timeoutMs: Math.min(ms(w.smart.timeout), 60_000) }) }), schedule: w.smart.schedule, timeoutMs: ms(w.smart.timeout), jitterMs });
+  if (watching('zfs', w.zfs.enabled, w.zfs.zpool, log))
+    list.push({ collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zfs.zpool, timeoutMs: ms(w.zfs.timeout) }) }), schedule: w.zfs.schedule, timeoutMs: ms(w.zfs.timeout), jitterMs });
+  if (w.host.enabled) list.push({ collector: hostCollector({ host, mtuGroups: w.host.mtu_groups }), schedule: w.host.schedule, timeoutMs: ms(w.host.timeout), jitterMs });
+  return list;
+}
+
+/** The audit file's default place: systemd's state directory, else the user's. */
+export function auditFile(cfg: Config): string {
+  return cfg.audit.file ?? (process.env.STATE_DIRECTORY ? join(process.env.STATE_DIRECTORY, 'audit.jsonl') : join(homedir(), '.local', 'state', 'labwatch', 'audit.jsonl'));
+}
+
+/** Every diagnostic tool, over the same readers the collectors use, and the audit trail they write to. */
+export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine }): { tools: ToolSpec[]; audit: Audit } {
+  const w = cfg.watch;
+  const tools: ToolSpec[] = [];
+  if (deps.store) tools.push(...incidentTools(deps.store));
+  if (watching('smart', w.smart.enabled, w.smart.smartctl))
+    tools.push(...smartTools(new SmartReader({ smartctl: w.smart.smartctl }), deps.engine ? (s) => deps.engine!.history(s) : undefined));
+  if (watching('zfs', w.zfs.enabled, w.zfs.zpool)) tools.push(...zfsTools(new ZfsReader({ zpool: w.zfs.zpool })));
+  if (w.host.enabled) tools.push(...hostTools());
+  const audit = new Audit({
+    file: auditFile(cfg),
+    ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
+    secrets: Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
+  });
+  return { tools, audit };
+}
+
+export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {
+  const notifiers = new Map<string, Notifier>();
+  const { email, ntfy } = cfg.notify;
+  if (email) notifiers.set('email', new EmailNotifier({ ...email, ...(cfg.secrets.smtpPassword ? { password: cfg.secrets.smtpPassword } : {}) }));
+  if (ntfy) notifiers.set('ntfy', new NtfyNotifier({ ...ntfy, ...(cfg.secrets.ntfyToken ? { token: cfg.secrets.ntfyToken } : {}) }));
+  if (notifiers.size === 0) notifiers.set('log', new LogNotifier(log));
+  return notifiers;
+}
