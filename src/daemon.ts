@@ -28,7 +28,9 @@ import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Watcher } from './watch/index.ts';
-import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildNotifiers } from './registry.ts';
+import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildNotifiers, buildToolbox } from './registry.ts';
+import { mcpHttpHandler } from './mcp/http.ts';
+import { readFileSync } from 'node:fs';
 
 /**
  * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.
@@ -44,6 +46,8 @@ export function storeConnection(url: string): Redis {
     connectionName: 'labwatch',
   });
 }
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export class Daemon {
   readonly metrics = new Metrics();
@@ -67,6 +71,8 @@ export class Daemon {
   ) {
     this.redis = storeConnection(config.redis.url);
     this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
+    this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
     this.queues = new JobQueues(
       { redisUrl: config.redis.url, prefix: config.redis.prefix, attempts: config.queue.attempts, backoffMs: ms(config.queue.backoff) },
       log,
@@ -103,7 +109,12 @@ export class Daemon {
       log,
       this.metrics,
     );
+    const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
+    const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
     this.http = buildHttpServer({
+      mcp: mcpHttpHandler({ ...toolbox, version: VERSION }),
+      listenHost: parseListen(config.http.listen).host,
+      ...(publicHost ? { allowedHosts: [publicHost] } : {}),
       intakes: WEBHOOK_INTAKES,
       intake: this.intake,
       metrics: this.metrics,
@@ -123,8 +134,6 @@ export class Daemon {
     });
     this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
     const host = hostname();
-    // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
-    this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
     this.watcher = new Watcher(buildCollectors(config, host, log), this.rules, this.intake, log, this.metrics.registry, host);
     const d = config.notify.digest;
     this.queues.handle('digest', digestHandler({ store: this.store, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, log, metrics: this.metrics }));

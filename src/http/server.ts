@@ -9,6 +9,7 @@ import type { Intake } from '../incidents/intake.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { bearerChecker } from './auth.ts';
+import type { McpHttpHandler } from '../mcp/http.ts';
 
 export interface HttpDeps {
   intakes: WebhookIntake[];
@@ -19,6 +20,12 @@ export interface HttpDeps {
   bodyLimit: number;
   /** The HTML page of an incident's latest report, or null when there is no such incident. */
   incidentPage?: (id: string) => Promise<string | null>;
+  /** MCP over streamable HTTP at /mcp, behind the token and Host/Origin checks. */
+  mcp?: McpHttpHandler;
+  /** Hosts (for the Host header and Origins) besides loopback names that may reach /mcp, e.g. the public_url's. */
+  allowedHosts?: string[];
+  /** The address the server is bound to; a loopback bind only answers loopback Host names. */
+  listenHost?: string;
   /** Each readiness check returns null when fine, or what is wrong. */
   readiness: Record<string, () => Promise<string | null>>;
 }
@@ -107,6 +114,44 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  if (deps.mcp) {
+    const handler = deps.mcp;
+    const loopbackNames = ['localhost', '127.0.0.1', '::1', '[::1]'];
+    const allowedHost = (host: string) =>
+      !isLoopback(deps.listenHost ?? '127.0.0.1') || loopbackNames.includes(host) || /^127\./.test(host) || (deps.allowedHosts ?? []).includes(host);
+    const hostOf = (h: string) => h.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '[$1]');
+    app.route({
+      method: ['GET', 'POST', 'DELETE'],
+      url: '/mcp',
+      // Before the body is read, as for webhooks.
+      onRequest: async (req, reply) => {
+        // DNS rebinding: a page on another site must not reach a loopback-bound labwatch.
+        if (!allowedHost(hostOf(req.headers.host ?? ''))) return reply.code(403).send(errorBody(`Host ${req.headers.host ?? '(none)'} is not allowed for /mcp`));
+        const origin = req.headers.origin;
+        // CLI clients send no Origin; a browser's must name an allowed host.
+        if (origin !== undefined) {
+          let ok = false;
+          try {
+            ok = allowedHost(hostOf(new URL(origin).host));
+          } catch {
+            ok = false;
+          }
+          if (!ok) return reply.code(403).send(errorBody(`Origin ${origin} is not allowed for /mcp`));
+        }
+        if (!authorised(req.headers.authorization)) {
+          deps.log.warn({ remote: req.ip }, 'mcp refused: missing or wrong bearer token');
+          return reply.code(401).header('WWW-Authenticate', 'Bearer realm="labwatch"').send(errorBody('missing or wrong bearer token'));
+        }
+      },
+      handler: async (req, reply) => {
+        if (req.method !== 'POST')
+          return reply.code(405).header('Allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'labwatch serves MCP statelessly: POST only' }, id: null });
+        reply.hijack();
+        await handler(req.raw, reply.raw, req.body);
+      },
+    });
+  }
 
   // Read-only: the latest report of one incident (what a truncated ntfy message links to).
   app.get<{ Params: { id: string } }>('/incidents/:id', async (req, reply) => {

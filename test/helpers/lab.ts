@@ -97,6 +97,8 @@ queue:
   shutdown_timeout: 5s
 log:
   level: debug
+audit:
+  file: ${join(dir, 'audit.jsonl')}
 ${opts.watchYaml ?? 'watch:\n  smart: { enabled: false }\n  zfs: { enabled: false }\n  host: { enabled: false }'}
 ${opts.extraYaml ?? ''}`;
   const config = loadConfig(file('labwatch.yaml', yaml), {});
