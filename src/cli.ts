@@ -11,7 +11,7 @@ import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';
 import { observe, rulesTest, rulesValidate } from './cli/watch.ts';
-import { mcpStdio, toolsCall, toolsList } from './cli/tools.ts';
+import { auditShow, mcpStdio, toolsCall, toolsList } from './cli/tools.ts';
 import { createLogger } from './telemetry/log.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -164,6 +164,15 @@ tools
   .option('-c, --config <file>', 'YAML config file')
   .description('run one tool and print its result; exit 1 if it failed (audited, caller cli)')
   .action(toolsCall);
+
+program
+  .command('audit')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--incident <id>', 'only calls made while triaging this incident')
+  .option('-n, --count <n>', 'how many recent calls', '50')
+  .option('-f, --follow', 'keep printing new calls')
+  .description('show the audit trail of tool calls (caller, tool, outcome, time, size, arguments)')
+  .action(auditShow);
 
 program
   .command('mcp')

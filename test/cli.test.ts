@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -41,7 +41,7 @@ function labwatch(args: string[], env: Record<string, string> = {}) {
 function config(password: string): string {
   return file(
     `labwatch-${password.length}.yaml`,
-    `redis:\n  url: "${TEST_REDIS_URL}"\n  prefix: ${prefix}\nhttp:\n  listen: "127.0.0.1:0"\nnotify:\n  email:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    user: lab\n    password_file: ${file(`pw-${password.length}`, password)}\n    from: "labwatch <lab@example.org>"\n    to: [owner@example.org]\n  ntfy:\n    url: ${ntfy.url}\n    topic: homelab\n`,
+    `audit:\n  file: ${join(dir, 'audit.jsonl')}\nredis:\n  url: "${TEST_REDIS_URL}"\n  prefix: ${prefix}\nhttp:\n  listen: "127.0.0.1:0"\nnotify:\n  email:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    user: lab\n    password_file: ${file(`pw-${password.length}`, password)}\n    from: "labwatch <lab@example.org>"\n    to: [owner@example.org]\n  ntfy:\n    url: ${ntfy.url}\n    topic: homelab\n`,
   );
 }
 
@@ -144,4 +144,19 @@ test('labwatch notify test names the exact failure: wrong login, rate limit, ref
   const none = await labwatch(['notify', 'test', '--channel', 'email', '--config', closed]).done;
   assert.equal(none.code, 1);
   assert.match(none.stderr, /channel email is not configured/);
+});
+
+test('labwatch tools call runs a tool, and labwatch audit shows the call', async () => {
+  const cfg = config('right-password');
+  const call = await labwatch(['tools', 'call', 'host_overview', '--config', cfg]).done;
+  assert.equal(call.code, 0, call.stderr);
+  assert.equal((JSON.parse(call.stdout) as { status: string }).status, 'ok');
+  const bad = await labwatch(['tools', 'call', 'incident_get', '{"id":"../../etc/passwd"}', '--config', cfg]).done;
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /invalid input for incident_get: id: expected an incident id/);
+  const audit = await labwatch(['audit', '--config', cfg]).done;
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stdout, /cli {4}host_overview {8}ok .* \{\}$/m);
+  assert.match(audit.stdout, /cli {4}incident_get {9}error .*"id":"\.\.\/\.\.\/etc\/passwd"/m);
+  assert.equal(readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').length, 2, 'the file copy has both calls');
 });

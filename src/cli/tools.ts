@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { storeConnection } from '../daemon.ts';
-import { SHIPPED_RULES, buildToolbox } from '../registry.ts';
+import { SHIPPED_RULES, auditFile, buildToolbox } from '../registry.ts';
 import { IncidentStore } from '../incidents/store.ts';
 import { serveStdio } from '../mcp/server.ts';
 import { ms } from '../config/schema.ts';
@@ -69,4 +69,38 @@ export async function toolsCall(name: string, json: string | undefined, opts: { 
 export async function mcpStdio(opts: { config?: string }): Promise<void> {
   const { tools, audit } = await toolbox(opts.config);
   await serveStdio({ tools, audit, version: pkg.version });
+}
+
+/** `labwatch audit`: the tool calls recorded in Redis, oldest first; --follow keeps printing new ones. */
+export async function auditShow(opts: { config?: string; incident?: string; follow?: boolean; count?: string }): Promise<void> {
+  const cfg = configOrExit(opts.config);
+  const redis: Redis = storeConnection(cfg.redis.url);
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+  } catch (e) {
+    process.stderr.write(`labwatch: Redis ${cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@')} unreachable (${(e as Error).message}); the file copy is ${auditFile(cfg)}\n`);
+    process.exit(1);
+  }
+  const stream = `${cfg.redis.prefix}:audit`;
+  const show = (fields: string[]) => {
+    const e = JSON.parse(fields[1]!) as { at: string; caller: string; incident?: string; tool: string; args: unknown; durationMs: number; bytes: number; outcome: string };
+    if (opts.incident && e.incident !== opts.incident) return;
+    process.stdout.write(`${e.at}  ${e.caller.padEnd(6)} ${e.tool.padEnd(20)} ${e.outcome.padEnd(7)} ${String(e.durationMs).padStart(6)} ms ${String(e.bytes).padStart(7)} B  ${JSON.stringify(e.args)}${e.incident ? `  ${e.incident}` : ''}\n`);
+  };
+  const rows = (await redis.xrevrange(stream, '+', '-', 'COUNT', Number(opts.count ?? 50))).reverse();
+  for (const [, fields] of rows) show(fields);
+  if (!opts.follow) {
+    redis.disconnect();
+    return;
+  }
+  let last = rows.at(-1)?.[0] ?? '$';
+  for (;;) {
+    const res = (await redis.call('XREAD', 'BLOCK', '0', 'STREAMS', stream, last)) as [string, [string, string[]][]][] | null;
+    for (const [, entries] of res ?? [])
+      for (const [id, fields] of entries) {
+        show(fields);
+        last = id;
+      }
+  }
 }
