@@ -22,6 +22,7 @@ import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { DeterministicTriager } from './triage/index.ts';
+import { AiTriager } from './triage/agent.ts';
 import { deterministicReport } from './triage/deterministic.ts';
 import { renderHtml } from './notify/render.ts';
 import { triageHandler } from './triage/job.ts';
@@ -81,11 +82,30 @@ export class Daemon {
       },
     );
     this.notifiers = buildNotifiers(config, log);
-    const triager = new DeterministicTriager(
-      config.secrets.anthropicApiKey
-        ? 'AI triage is not available in this version of labwatch; this report is built from the alert alone.'
-        : 'AI triage is off (no Anthropic API key configured); this report is built from the alert alone.',
-    );
+    // The tools Claude may call: the same read-only set people get over MCP.
+    const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
+    const a = config.anthropic;
+    const triager = config.secrets.anthropicApiKey
+      ? new AiTriager(
+          {
+            apiKey: config.secrets.anthropicApiKey,
+            ...(a.base_url ? { baseURL: a.base_url } : {}),
+            model: a.model,
+            maxTurns: a.max_turns,
+            maxToolCalls: a.max_tool_calls,
+            toolResultBytes: a.tool_result_bytes,
+            budgetMs: ms(a.budget),
+            maxTokens: a.max_tokens,
+            tokenBudget: a.token_budget,
+            prices: { input: a.prices.input, output: a.prices.output, cacheWrite: a.prices.cache_write, cacheRead: a.prices.cache_read },
+          },
+          toolbox.tools,
+          toolbox.audit,
+          this.metrics,
+          log,
+          Object.values(config.secrets).filter((v): v is string => typeof v === 'string'),
+        )
+      : new DeterministicTriager('AI triage is off (no Anthropic API key configured); this report is built from the alert alone.');
     const channels = [...this.notifiers.keys()];
     const dispatchSettings: DispatchSettings = {
       queues: this.queues,
@@ -109,7 +129,6 @@ export class Daemon {
       log,
       this.metrics,
     );
-    const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
     const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
     this.http = buildHttpServer({
       mcp: mcpHttpHandler({ ...toolbox, version: VERSION }),

@@ -3,7 +3,7 @@
  * Gauges that describe state (incidents, queue depth) are read from Redis at scrape time
  * through providers that the daemon plugs in.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type StateCounts = Record<string, number>;
 
@@ -35,6 +35,27 @@ export class Metrics {
     name: 'labwatch_reports_total',
     help: 'Reports produced by kind (opened, updated, resolved) and producer (deterministic, ai).',
     labelNames: ['kind', 'producer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly triageTokens = new Counter({
+    name: 'labwatch_triage_tokens_total',
+    help: 'Tokens used by AI triage, by kind (input, output, cacheRead, cacheWrite).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly triageDuration = new Histogram({
+    name: 'labwatch_triage_duration_seconds',
+    help: 'How long one AI triage took, model and tools included.',
+    buckets: [1, 2.5, 5, 10, 20, 40, 80, 160],
+    registers: [this.registry],
+  });
+
+  readonly triageOutcome = new Counter({
+    name: 'labwatch_triage_outcome_total',
+    help: 'AI triage outcomes: ai (a report from Claude) or fallback (the deterministic report, with why).',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

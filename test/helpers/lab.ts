@@ -20,6 +20,7 @@ export const TEST_REDIS_URL = process.env.LABWATCH_TEST_REDIS_URL ?? 'redis://12
 
 /** The secrets every lab uses, so tests can assert none of them leaks. */
 export const SECRETS = {
+  anthropicKey: 'lw-fake-anthropic-key-0123456789',
   httpToken: 'lw-http-token-7f3a9c2e1b',
   smtpPassword: 'smtp-pass-Q8v!x2#Lm',
   ntfyToken: 'tk_testtokenabcdefghijklmnopqrs',
@@ -34,6 +35,8 @@ export interface LabOptions {
   /** The watch: block (default: every collector off, so tests only see what they drive). */
   watchYaml?: string;
   queue?: { attempts: number; backoff: string };
+  /** the anthropic: block (e.g. base_url of a scripted API); the key comes from a file */
+  anthropic?: Record<string, unknown>;
   /** the SMTP password labwatch is given (default: the right one) */
   smtpPassword?: string;
   /** extra keys inside the notify: block, e.g. quiet_hours */
@@ -95,6 +98,7 @@ queue:
   attempts: ${opts.queue?.attempts ?? 6}
   backoff: ${opts.queue?.backoff ?? '100ms'}
   shutdown_timeout: 5s
+${opts.anthropic ? `anthropic:\n  api_key_file: ${file('anthropic-key', SECRETS.anthropicKey)}\n${Object.entries(opts.anthropic).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}` : ''}
 log:
   level: debug
 audit:

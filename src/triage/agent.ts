@@ -1,0 +1,182 @@
+/**
+ * Triage by Claude: a bounded agent loop over @anthropic-ai/sdk with labwatch's read-only tools.
+ * Bounds: turns, tool calls, bytes per tool result (via runTool), wall clock, tokens; identical
+ * repeated calls are refused; the last turn forces submit_report so an answer always comes. Any
+ * failure (no key, API errors after the SDK's retries, budget, an invalid report twice) falls back
+ * to the deterministic report, which says why: an AI outage never swallows an alert.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import * as z from 'zod';
+import type { Incident } from '../incidents/types.ts';
+import type { Logger } from '../telemetry/log.ts';
+import { makeScrubber } from '../telemetry/log.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { AuditLog } from '../tools/audit.ts';
+import { runTool } from '../tools/run.ts';
+import type { ToolSpec } from '../tools/types.ts';
+import { deterministicReport } from './deterministic.ts';
+import type { Triager } from './index.ts';
+import { SUBMIT_TOOL, SYSTEM_PROMPT, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
+import type { Report } from './report.ts';
+
+export interface AgentSettings {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  maxTurns: number;
+  maxToolCalls: number;
+  toolResultBytes: number;
+  budgetMs: number;
+  maxTokens: number;
+  tokenBudget: number;
+  /** US$ per million tokens */
+  prices: { input: number; output: number; cacheWrite: number; cacheRead: number };
+}
+
+class Fallback extends Error {}
+
+interface Usage {
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+}
+
+export class AiTriager implements Triager {
+  readonly #client: Anthropic;
+  readonly #scrub: (s: string) => string;
+
+  constructor(
+    private readonly s: AgentSettings,
+    private readonly tools: ToolSpec[],
+    private readonly audit: AuditLog,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    secrets: string[],
+  ) {
+    this.#client = new Anthropic({ apiKey: s.apiKey, ...(s.baseURL ? { baseURL: s.baseURL } : {}), maxRetries: 2, timeout: 60_000 });
+    this.#scrub = makeScrubber(secrets);
+  }
+
+  async investigate(incident: Incident): Promise<Report> {
+    const started = Date.now();
+    const usage: Usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
+    try {
+      const { answer, turns, calls } = await this.#loop(incident, usage, started);
+      this.metrics.triageOutcome.inc({ outcome: 'ai' });
+      return this.#report(incident, answer, usage, turns, calls);
+    } catch (e) {
+      const why = e instanceof Fallback ? e.message : describeApiError(e);
+      this.metrics.triageOutcome.inc({ outcome: 'fallback' });
+      this.log.warn({ incident: incident.id, err: why }, 'AI triage failed; sending the deterministic report');
+      return deterministicReport(incident, [`AI triage failed (${why}); this report is built from the alert alone.`]);
+    } finally {
+      this.metrics.triageDuration.observe((Date.now() - started) / 1000);
+      for (const [kind, n] of Object.entries(usage)) if (n) this.metrics.triageTokens.inc({ kind }, n);
+    }
+  }
+
+  #toolDefs(): Anthropic.Tool[] {
+    const defs: Anthropic.Tool[] = this.tools.map((t) => ({
+      name: t.name,
+      description: t.description,
+      input_schema: z.toJSONSchema(z.strictObject(t.input), { io: 'input' }) as Anthropic.Tool.InputSchema,
+    }));
+    defs.push({
+      name: SUBMIT_TOOL,
+      description: 'Submit the triage report. Call it once, when you have the evidence (or when told this is the last turn).',
+      input_schema: z.toJSONSchema(reportInput, { io: 'input' }) as Anthropic.Tool.InputSchema,
+    });
+    return defs;
+  }
+
+  async #loop(incident: Incident, usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
+    const tools = this.#toolDefs(); // the same every turn: tools + system are the cached prefix
+    const byName = new Map(this.tools.map((t) => [t.name, t]));
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: this.#scrub(incidentMessage(incident)) }];
+    const seen = new Set<string>();
+    let calls = 0;
+    let invalid = 0;
+    for (let turn = 1; turn <= this.s.maxTurns; turn++) {
+      const elapsed = Date.now() - started;
+      if (elapsed > this.s.budgetMs) throw new Fallback(`wall-clock budget of ${this.s.budgetMs} ms exhausted`);
+      const spent = usage.input + usage.output + usage.cacheWrite + usage.cacheRead;
+      if (spent > this.s.tokenBudget) throw new Fallback(`token budget of ${this.s.tokenBudget} exhausted`);
+      const last = turn === this.s.maxTurns || calls >= this.s.maxToolCalls;
+      const response = await this.#client.messages.create(
+        {
+          model: this.s.model,
+          max_tokens: this.s.maxTokens,
+          system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+          tools,
+          tool_choice: last ? { type: 'tool', name: SUBMIT_TOOL } : { type: 'auto' },
+          messages,
+        },
+        { timeout: Math.max(1000, this.s.budgetMs - elapsed) },
+      );
+      usage.input += response.usage.input_tokens;
+      usage.output += response.usage.output_tokens;
+      usage.cacheWrite += response.usage.cache_creation_input_tokens ?? 0;
+      usage.cacheRead += response.usage.cache_read_input_tokens ?? 0;
+      messages.push({ role: 'assistant', content: response.content });
+
+      const uses = response.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+      const results: Anthropic.ToolResultBlockParam[] = [];
+      for (const use of uses) {
+        if (use.name === SUBMIT_TOOL) {
+          const parsed = reportInput.safeParse(use.input);
+          if (parsed.success) return { answer: parsed.data, turns: turn, calls };
+          if (++invalid >= 2) throw new Fallback('the model gave an invalid report twice');
+          results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `invalid report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Call ${SUBMIT_TOOL} again with a valid report.` });
+          continue;
+        }
+        results.push(await this.#call(use, byName, seen, calls++, incident.id));
+      }
+      if (uses.length === 0) {
+        messages.push({ role: 'user', content: `Call ${SUBMIT_TOOL} now with your report.` });
+        continue;
+      }
+      messages.push({ role: 'user', content: results });
+    }
+    throw new Fallback(`no report after ${this.s.maxTurns} turns`);
+  }
+
+  async #call(use: Anthropic.ToolUseBlock, byName: Map<string, ToolSpec>, seen: Set<string>, made: number, incident: string): Promise<Anthropic.ToolResultBlockParam> {
+    const error = (text: string): Anthropic.ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: text });
+    const tool = byName.get(use.name);
+    if (!tool) return error(`no tool named ${use.name}`);
+    const key = `${use.name} ${JSON.stringify(use.input)}`;
+    if (seen.has(key)) return error('you already made this exact call; use its earlier result');
+    seen.add(key);
+    if (made >= this.s.maxToolCalls) return error(`the tool-call budget (${this.s.maxToolCalls}) is spent; call ${SUBMIT_TOOL} now`);
+    const r = await runTool(tool, use.input, this.audit, { caller: 'triage', incident, maxBytes: this.s.toolResultBytes });
+    const body = this.#scrub(untrusted(`tool:${use.name}`, { status: r.status, text: r.text, data: r.data ?? null }));
+    return { type: 'tool_result', tool_use_id: use.id, content: body, ...(r.status === 'error' ? { is_error: true } : {}) };
+  }
+
+  #report(incident: Incident, a: ReportInput, u: Usage, turns: number, calls: number): Report {
+    const base = deterministicReport(incident);
+    const p = this.s.prices;
+    const cost = (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
+    return {
+      ...base,
+      producer: 'ai',
+      summary: a.summary,
+      facts: a.facts.map((f) => ({ text: f.text, source: f.tool_call })),
+      causes: a.causes,
+      actions: a.actions,
+      notes: [
+        ...(a.not_checked.length ? [`Not checked: ${a.not_checked.join('; ')}.`] : []),
+        `Investigated by Claude (${this.s.model}): ${turns} turns, ${calls} tool calls; tokens ${u.input} in, ${u.output} out, ${u.cacheRead} cache read, ${u.cacheWrite} cache write; about $${cost.toFixed(4)}.`,
+      ],
+    };
+  }
+}
+
+/** An API failure in words for the report: which error, after the SDK's retries. */
+function describeApiError(e: unknown): string {
+  if (e instanceof Anthropic.APIConnectionTimeoutError) return 'the Anthropic API did not answer in time';
+  if (e instanceof Anthropic.APIConnectionError) return 'the Anthropic API could not be reached';
+  if (e instanceof Anthropic.APIError) return `the Anthropic API answered ${e.status ?? '?'}${e.status === 529 ? ' (overloaded)' : e.status === 429 ? ' (rate limited)' : ''} after retries`;
+  return (e as Error).message;
+}
