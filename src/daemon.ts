@@ -21,7 +21,7 @@ import type { Notifier } from './notify/notifier.ts';
 import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
-import { DeterministicTriager } from './triage/index.ts';
+import { EnrichedTriager } from './triage/enrich.ts';
 import { AiTriager } from './triage/agent.ts';
 import { deterministicReport } from './triage/deterministic.ts';
 import { renderHtml } from './notify/render.ts';
@@ -105,7 +105,7 @@ export class Daemon {
           log,
           Object.values(config.secrets).filter((v): v is string => typeof v === 'string'),
         )
-      : new DeterministicTriager('AI triage is off (no Anthropic API key configured); this report is built from the alert alone.');
+      : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key configured); this report is built from the alert and labwatch's default checks.");
     const channels = [...this.notifiers.keys()];
     const dispatchSettings: DispatchSettings = {
       queues: this.queues,

@@ -27,6 +27,11 @@ export interface ToolSpec<S extends z.ZodRawShape = z.ZodRawShape> {
   description: string;
   input: S;
   annotations: ToolAnnotations;
+  /**
+   * The arguments to call this tool with by default for an anomaly (the fallback report runs it):
+   * e.g. a drive's health for a disk anomaly. Undefined when this tool is not the default for it.
+   */
+  defaultFor?(anomaly: { source: string; subject: string; labels: Record<string, string> }): Record<string, unknown> | undefined;
   run(input: z.infer<z.ZodObject<S>>, signal: AbortSignal): Promise<ToolResult>;
 }
 

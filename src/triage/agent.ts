@@ -15,6 +15,7 @@ import type { AuditLog } from '../tools/audit.ts';
 import { runTool } from '../tools/run.ts';
 import type { ToolSpec } from '../tools/types.ts';
 import { deterministicReport } from './deterministic.ts';
+import { enrichedReport } from './enrich.ts';
 import type { Triager } from './index.ts';
 import { SUBMIT_TOOL, SYSTEM_PROMPT, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
 import type { Report } from './report.ts';
@@ -69,7 +70,7 @@ export class AiTriager implements Triager {
       const why = e instanceof Fallback ? e.message : describeApiError(e);
       this.metrics.triageOutcome.inc({ outcome: 'fallback' });
       this.log.warn({ incident: incident.id, err: why }, 'AI triage failed; sending the deterministic report');
-      return deterministicReport(incident, [`AI triage failed (${why}); this report is built from the alert alone.`]);
+      return enrichedReport(incident, this.tools, this.audit, [`AI triage failed (${why}); this report is built from the alert and labwatch's default checks.`]);
     } finally {
       this.metrics.triageDuration.observe((Date.now() - started) / 1000);
       for (const [kind, n] of Object.entries(usage)) if (n) this.metrics.triageTokens.inc({ kind }, n);

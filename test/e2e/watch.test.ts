@@ -222,6 +222,9 @@ describe('a drive degrading 0 → 4 → 12 reallocated sectors, watched by the d
     assert.match(mail.parsed.text ?? '', /escalated from warning to critical/);
     assert.match(mail.parsed.text ?? '', /grows by 6 sectors\/day; at this rate it reaches 16 sectors in about 0\.7 days/);
     assert.equal(lab.ntfy.published[1]!.headers.priority, '5');
+    // Without an API key, the report carries labwatch's default check of the drive (smartctl, really run).
+    assert.match(mail.parsed.text ?? '', /disk:REDACTED WDC WD20EFRX-68EUZN0 state ok\n\s+\S*/);
+    assert.match(mail.parsed.text ?? '', /AI triage is off \(no Anthropic API key configured\); this report is built from the alert and labwatch's default checks\./);
 
     await poll(12, 3);
     await poll(12, 4);

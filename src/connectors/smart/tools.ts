@@ -44,6 +44,7 @@ export function smartTools(reader: SmartReader, history?: (subject: string) => P
       'in standby is reported as such and not woken. Only drives that smart_list_drives shows can be asked for.',
     input: { drive: driveRef },
     annotations: READ_ONLY,
+    defaultFor: (a) => (a.subject.startsWith('disk:') ? { drive: a.subject } : undefined),
     run: async ({ drive }, signal) => {
       const drives = await reader.readAll(signal);
       const d = drives.find((x) => matches(x, drive));

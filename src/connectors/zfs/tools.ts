@@ -29,6 +29,10 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       'scrub or resilver, and the errors line with any files that have permanent errors. Only pools that zfs_list_pools shows.',
     input: { pool: poolName },
     annotations: READ_ONLY,
+    defaultFor: (a) => {
+      const pool = a.subject.startsWith('pool:') ? a.subject.slice(5) : a.subject.startsWith('vdev:') ? a.subject.slice(5).split('/')[0] : a.labels.pool;
+      return pool ? { pool } : undefined;
+    },
     run: async ({ pool }, signal) => {
       const all = await reader.status(signal);
       const p = all.find((x) => x.name === pool);
