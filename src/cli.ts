@@ -11,7 +11,7 @@ import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';
 import { observe, rulesTest, rulesValidate } from './cli/watch.ts';
-import { auditShow, mcpStdio, toolsCall, toolsList } from './cli/tools.ts';
+import { askCommand, auditShow, mcpStdio, toolsCall, toolsList } from './cli/tools.ts';
 import { createLogger } from './telemetry/log.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -164,6 +164,13 @@ tools
   .option('-c, --config <file>', 'YAML config file')
   .description('run one tool and print its result; exit 1 if it failed (audited, caller cli)')
   .action(toolsCall);
+
+program
+  .command('ask')
+  .argument('<question>', 'e.g. "what is wrong with tank?"')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('ask Claude about the lab; it answers with the read-only tools (each call shown as it happens)')
+  .action(askCommand);
 
 program
   .command('audit')

@@ -77,22 +77,8 @@ export class AiTriager implements Triager {
     }
   }
 
-  #toolDefs(): Anthropic.Tool[] {
-    const defs: Anthropic.Tool[] = this.tools.map((t) => ({
-      name: t.name,
-      description: t.description,
-      input_schema: z.toJSONSchema(z.strictObject(t.input), { io: 'input' }) as Anthropic.Tool.InputSchema,
-    }));
-    defs.push({
-      name: SUBMIT_TOOL,
-      description: 'Submit the triage report. Call it once, when you have the evidence (or when told this is the last turn).',
-      input_schema: z.toJSONSchema(reportInput, { io: 'input' }) as Anthropic.Tool.InputSchema,
-    });
-    return defs;
-  }
-
   async #loop(incident: Incident, usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
-    const tools = this.#toolDefs(); // the same every turn: tools + system are the cached prefix
+    const tools = toolDefinitions(this.tools, true); // the same every turn: tools + system are the cached prefix
     const byName = new Map(this.tools.map((t) => [t.name, t]));
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: this.#scrub(incidentMessage(incident)) }];
     const seen = new Set<string>();
@@ -131,7 +117,7 @@ export class AiTriager implements Triager {
           results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `invalid report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Call ${SUBMIT_TOOL} again with a valid report.` });
           continue;
         }
-        results.push(await this.#call(use, byName, seen, calls++, incident.id));
+        results.push(await callForModel(use, { byName, seen, made: calls++, maxCalls: this.s.maxToolCalls, maxBytes: this.s.toolResultBytes, audit: this.audit, scrub: this.#scrub, caller: 'triage', incident: incident.id }));
       }
       if (uses.length === 0) {
         messages.push({ role: 'user', content: `Call ${SUBMIT_TOOL} now with your report.` });
@@ -140,19 +126,6 @@ export class AiTriager implements Triager {
       messages.push({ role: 'user', content: results });
     }
     throw new Fallback(`no report after ${this.s.maxTurns} turns`);
-  }
-
-  async #call(use: Anthropic.ToolUseBlock, byName: Map<string, ToolSpec>, seen: Set<string>, made: number, incident: string): Promise<Anthropic.ToolResultBlockParam> {
-    const error = (text: string): Anthropic.ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: text });
-    const tool = byName.get(use.name);
-    if (!tool) return error(`no tool named ${use.name}`);
-    const key = `${use.name} ${JSON.stringify(use.input)}`;
-    if (seen.has(key)) return error('you already made this exact call; use its earlier result');
-    seen.add(key);
-    if (made >= this.s.maxToolCalls) return error(`the tool-call budget (${this.s.maxToolCalls}) is spent; call ${SUBMIT_TOOL} now`);
-    const r = await runTool(tool, use.input, this.audit, { caller: 'triage', incident, maxBytes: this.s.toolResultBytes });
-    const body = this.#scrub(untrusted(`tool:${use.name}`, { status: r.status, text: r.text, data: r.data ?? null }));
-    return { type: 'tool_result', tool_use_id: use.id, content: body, ...(r.status === 'error' ? { is_error: true } : {}) };
   }
 
   #report(incident: Incident, a: ReportInput, u: Usage, turns: number, calls: number): Report {
@@ -175,9 +148,52 @@ export class AiTriager implements Triager {
 }
 
 /** An API failure in words for the report: which error, after the SDK's retries. */
-function describeApiError(e: unknown): string {
+export function describeApiError(e: unknown): string {
   if (e instanceof Anthropic.APIConnectionTimeoutError) return 'the Anthropic API did not answer in time';
   if (e instanceof Anthropic.APIConnectionError) return 'the Anthropic API could not be reached';
   if (e instanceof Anthropic.APIError) return `the Anthropic API answered ${e.status ?? '?'}${e.status === 529 ? ' (overloaded)' : e.status === 429 ? ' (rate limited)' : ''} after retries`;
   return (e as Error).message;
+}
+
+/** The tools as the API wants them (JSON Schema from zod), optionally with submit_report last. */
+export function toolDefinitions(tools: ToolSpec[], withSubmit: boolean): Anthropic.Tool[] {
+  const defs: Anthropic.Tool[] = tools.map((t) => ({
+    name: t.name,
+    description: t.description,
+    input_schema: z.toJSONSchema(z.strictObject(t.input), { io: 'input' }) as Anthropic.Tool.InputSchema,
+  }));
+  if (withSubmit)
+    defs.push({
+      name: SUBMIT_TOOL,
+      description: 'Submit the triage report. Call it once, when you have the evidence (or when told this is the last turn).',
+      input_schema: z.toJSONSchema(reportInput, { io: 'input' }) as Anthropic.Tool.InputSchema,
+    });
+  return defs;
+}
+
+export interface CallContext {
+  byName: Map<string, ToolSpec>;
+  /** calls already made in this conversation (identical repeats are refused) */
+  seen: Set<string>;
+  made: number;
+  maxCalls: number;
+  maxBytes: number;
+  audit: AuditLog;
+  scrub: (s: string) => string;
+  caller: 'triage' | 'cli';
+  incident?: string;
+}
+
+/** Runs one tool the model asked for, within the budgets; its result goes back wrapped as untrusted data. */
+export async function callForModel(use: Anthropic.ToolUseBlock, c: CallContext): Promise<Anthropic.ToolResultBlockParam> {
+  const error = (text: string): Anthropic.ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: text });
+  const tool = c.byName.get(use.name);
+  if (!tool) return error(`no tool named ${use.name}`);
+  const key = `${use.name} ${JSON.stringify(use.input)}`;
+  if (c.seen.has(key)) return error('you already made this exact call; use its earlier result');
+  c.seen.add(key);
+  if (c.made >= c.maxCalls) return error(`the tool-call budget (${c.maxCalls}) is spent; answer with what you have`);
+  const r = await runTool(tool, use.input, c.audit, { caller: c.caller, ...(c.incident ? { incident: c.incident } : {}), maxBytes: c.maxBytes });
+  const body = c.scrub(untrusted(`tool:${use.name}`, { status: r.status, text: r.text, data: r.data ?? null }));
+  return { type: 'tool_result', tool_use_id: use.id, content: body, ...(r.status === 'error' ? { is_error: true } : {}) };
 }
