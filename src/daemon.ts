@@ -23,6 +23,7 @@ import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { EnrichedTriager } from './triage/enrich.ts';
 import { AiTriager } from './triage/agent.ts';
+import { agentSettings } from './triage/settings.ts';
 import { deterministicReport } from './triage/deterministic.ts';
 import { renderHtml } from './notify/render.ts';
 import { triageHandler } from './triage/job.ts';
@@ -84,21 +85,10 @@ export class Daemon {
     this.notifiers = buildNotifiers(config, log);
     // The tools Claude may call: the same read-only set people get over MCP.
     const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
-    const a = config.anthropic;
-    const triager = config.secrets.anthropicApiKey
+    const agent = agentSettings(config);
+    const triager = agent
       ? new AiTriager(
-          {
-            apiKey: config.secrets.anthropicApiKey,
-            ...(a.base_url ? { baseURL: a.base_url } : {}),
-            model: a.model,
-            maxTurns: a.max_turns,
-            maxToolCalls: a.max_tool_calls,
-            toolResultBytes: a.tool_result_bytes,
-            budgetMs: ms(a.budget),
-            maxTokens: a.max_tokens,
-            tokenBudget: a.token_budget,
-            prices: { input: a.prices.input, output: a.prices.output, cacheWrite: a.prices.cache_write, cacheRead: a.prices.cache_read },
-          },
+          agent,
           toolbox.tools,
           toolbox.audit,
           this.metrics,

@@ -16,6 +16,7 @@ import { createLogger } from '../telemetry/log.ts';
 import { runTool } from '../tools/run.ts';
 import { ask } from '../triage/ask.ts';
 import { describeApiError } from '../triage/agent.ts';
+import { agentSettings } from '../triage/settings.ts';
 import { configOrExit } from './common.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -110,27 +111,16 @@ export async function auditShow(opts: { config?: string; incident?: string; foll
 /** `labwatch ask "…"`: each tool call is shown as it happens (stderr), then the answer (stdout). */
 export async function askCommand(question: string, opts: { config?: string }): Promise<void> {
   const cfg = configOrExit(opts.config);
-  if (!cfg.secrets.anthropicApiKey) {
+  const settings = agentSettings(cfg);
+  if (!settings) {
     process.stderr.write('labwatch ask needs an Anthropic API key: set anthropic.api_key_file or ANTHROPIC_API_KEY\n');
     process.exit(1);
   }
   const { tools, audit, redis } = await toolbox(opts.config);
-  const a = cfg.anthropic;
   try {
     const r = await ask(
       question,
-      {
-        apiKey: cfg.secrets.anthropicApiKey,
-        ...(a.base_url ? { baseURL: a.base_url } : {}),
-        model: a.model,
-        maxTurns: a.max_turns,
-        maxToolCalls: a.max_tool_calls,
-        toolResultBytes: a.tool_result_bytes,
-        budgetMs: ms(a.budget),
-        maxTokens: a.max_tokens,
-        tokenBudget: a.token_budget,
-        prices: { input: a.prices.input, output: a.prices.output, cacheWrite: a.prices.cache_write, cacheRead: a.prices.cache_read },
-      },
+      settings,
       tools,
       audit,
       Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
