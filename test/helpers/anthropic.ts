@@ -4,7 +4,7 @@
  * assert what labwatch sent (tools, cache_control, untrusted blocks, no secrets).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export type Step =
   | { toolUse: { name: string; input: unknown }[]; text?: string }
@@ -70,13 +70,11 @@ export class ScriptedAnthropic {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.#server);
     return this;
   }
 
   async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 }
