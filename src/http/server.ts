@@ -120,7 +120,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const loopbackNames = ['localhost', '127.0.0.1', '::1', '[::1]'];
     const allowedHost = (host: string) =>
       !isLoopback(deps.listenHost ?? '127.0.0.1') || loopbackNames.includes(host) || /^127\./.test(host) || (deps.allowedHosts ?? []).includes(host);
-    const hostOf = (h: string) => h.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '[$1]');
+    const hostOf = (h: string) => h.replace(/:\d+$/, ''); // "[::1]:9877" → "[::1]", "localhost:9877" → "localhost"
     app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: '/mcp',

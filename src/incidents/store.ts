@@ -78,13 +78,15 @@ export class IncidentStore {
     const groupHash = this.#groupHash(groupKey);
     // The common case, Alertmanager re-sending an unchanged group, needs no lock and no
     // compare-and-set: it only records the sighting.
-    const repeat = await this.#tryRepeat(groupHash, batch, now);
+    // Each anomaly's digest, once: the repeat check and the commit both need them.
+    const digests = batch.flatMap((a) => [a.fingerprint, contentDigest(a)]);
+    const repeat = await this.#tryRepeat(groupHash, digests, now);
     if ('incidentId' in repeat) return repeat;
     // Serialise changes to one group inside this process; the CAS covers other processes.
     // Without a wait, the state the repeat check returned is still the one to start from.
     const prev = this.#locks.get(groupKey);
     const first = prev ? undefined : repeat.current;
-    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => this.#ingest(groupKey, groupHash, batch, now, first));
+    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => this.#ingest(groupKey, groupHash, batch, digests, now, first));
     this.#locks.set(groupKey, run);
     try {
       return await run;
@@ -94,13 +96,12 @@ export class IncidentStore {
   }
 
   /** A repeat is recorded in one round trip; otherwise the group's current JSON comes back. */
-  async #tryRepeat(groupHash: string, batch: Anomaly[], now: Date): Promise<Committed | { current: string }> {
-    const pairs = batch.flatMap((a) => [a.fingerprint, contentDigest(a)]);
-    const [repeat, value] = await this.redis.labwatchRepeat(this.key('content', groupHash), this.key('group', groupHash), now.toISOString(), ...pairs);
+  async #tryRepeat(groupHash: string, digests: string[], now: Date): Promise<Committed | { current: string }> {
+    const [repeat, value] = await this.redis.labwatchRepeat(this.key('content', groupHash), this.key('group', groupHash), now.toISOString(), ...digests);
     return repeat === 1 ? { incidentId: value, announce: false, incident: null } : { current: value };
   }
 
-  async #ingest(groupKey: string, groupHash: string, batch: Anomaly[], now: Date, known?: string): Promise<Committed | null> {
+  async #ingest(groupKey: string, groupHash: string, batch: Anomaly[], digests: string[], now: Date, known?: string): Promise<Committed | null> {
     const groupRedisKey = this.key('group', groupHash);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = attempt === 0 && known !== undefined ? known || null : await this.redis.get(groupRedisKey);
@@ -126,7 +127,7 @@ export class IncidentStore {
         announce ? `${incident.id}|${incident.revision}` : '',
         String(this.retentionSeconds),
         String(now.getTime()),
-        ...batch.flatMap((a) => [a.fingerprint, contentDigest(a)]),
+        ...digests,
       );
       if (ok === 1) return { incidentId: incident.id, announce, incident };
     }
