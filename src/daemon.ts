@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import { ms, type Config } from './config/schema.ts';
+import { ms, secretValues, type Config } from './config/schema.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
 import { IncidentStore } from './incidents/store.ts';
@@ -30,7 +30,8 @@ import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Watcher } from './watch/index.ts';
-import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildNotifiers, buildToolbox } from './registry.ts';
+import type { McpHub } from './mcp/hub.ts';
+import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildHub, buildNotifiers, buildToolbox } from './registry.ts';
 import { mcpHttpHandler } from './mcp/http.ts';
 import { readFileSync } from 'node:fs';
 
@@ -63,6 +64,8 @@ export class Daemon {
   readonly watcher: Watcher;
   readonly reminders: Reminders | undefined;
   readonly flapping: Flapping | undefined;
+  /** labwatch's tools plus the external MCP servers' (triage's tool list) */
+  readonly hub: McpHub;
   #digestTask: ScheduledTask | undefined;
   #redisDown = false;
   #address = '';
@@ -86,14 +89,16 @@ export class Daemon {
     // The tools Claude may call: the same read-only set people get over MCP.
     const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
     const agent = agentSettings(config);
+    this.hub = buildHub(config, toolbox.tools, VERSION, log);
+    const hub = this.hub;
     const triager = agent
       ? new AiTriager(
           agent,
-          toolbox.tools,
+          () => hub.tools(),
           toolbox.audit,
           this.metrics,
           log,
-          Object.values(config.secrets).filter((v): v is string => typeof v === 'string'),
+          secretValues(config),
         )
       : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key configured); this report is built from the alert and labwatch's default checks.");
     const channels = [...this.notifiers.keys()];
@@ -229,6 +234,7 @@ export class Daemon {
     this.flapping?.stop();
     await this.#digestTask?.destroy();
     this.intake.stop();
+    await this.hub.close();
     await this.queues.stop(ms(this.config.queue.shutdown_timeout));
     await Promise.all([...this.notifiers.values()].map((n) => n.close().catch(() => {})));
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { ms, type Config } from './config/schema.ts';
+import { ms, secretValues, type Config } from './config/schema.ts';
 import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
 import { hostCollector } from './connectors/host/collect.ts';
 import { hostTools } from './connectors/host/tools.ts';
@@ -20,6 +20,7 @@ import { ZfsReader } from './connectors/zfs/read.ts';
 import { zfsTools } from './connectors/zfs/tools.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { incidentTools } from './incidents/tools.ts';
+import { McpHub } from './mcp/hub.ts';
 import { EmailNotifier } from './notify/email.ts';
 import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -87,9 +88,27 @@ export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: Inciden
   const audit = new Audit({
     file: auditFile(cfg),
     ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
-    secrets: Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
+    secrets: secretValues(cfg),
   });
   return { tools, audit };
+}
+
+/** labwatch's own tools plus the allowed tools of the external MCP servers in `mcp.servers`. */
+export function buildHub(cfg: Config, own: ToolSpec[], version: string, log: Logger): McpHub {
+  const servers = cfg.mcp.servers.map((s) => {
+    const secret = cfg.secrets.mcp?.[s.name];
+    return {
+      name: s.name,
+      ...(s.command ? { command: s.command } : {}),
+      ...(s.url ? { url: s.url } : {}),
+      args: s.args,
+      env: { ...s.env, ...secret?.env },
+      headers: { ...s.headers, ...secret?.headers },
+      tools: s.tools,
+      timeoutMs: ms(s.timeout),
+    };
+  });
+  return new McpHub(own, servers, version, log);
 }
 
 export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {

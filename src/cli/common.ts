@@ -1,6 +1,6 @@
 /** What every command needs: the config (or a clear exit) and the secrets to redact. */
 import { ConfigError, loadConfig } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { secretValues, type Config } from '../config/schema.ts';
 
 export function configOrExit(file: string | undefined): Config {
   try {
@@ -15,6 +15,6 @@ export function configOrExit(file: string | undefined): Config {
 }
 
 export function secretsOf(cfg: Config): string[] {
-  return Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string');
+  return secretValues(cfg);
 }
 

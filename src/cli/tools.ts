@@ -6,14 +6,15 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { storeConnection } from '../daemon.ts';
-import { SHIPPED_RULES, auditFile, buildToolbox } from '../registry.ts';
+import { SHIPPED_RULES, auditFile, buildHub, buildToolbox } from '../registry.ts';
 import { IncidentStore } from '../incidents/store.ts';
 import { serveStdio } from '../mcp/server.ts';
-import { ms } from '../config/schema.ts';
+import { ms, secretValues } from '../config/schema.ts';
 import { RuleEngine } from '../rules/engine.ts';
 import { loadRules } from '../rules/load.ts';
 import { createLogger } from '../telemetry/log.ts';
 import { runTool } from '../tools/run.ts';
+import type { ToolSpec } from '../tools/types.ts';
 import { ask } from '../triage/ask.ts';
 import { describeApiError } from '../triage/agent.ts';
 import { agentSettings } from '../triage/settings.ts';
@@ -36,22 +37,38 @@ async function toolbox(configFile: string | undefined) {
   return { cfg, redis, connected, ...box };
 }
 
+/** The toolbox plus the external MCP servers' allowed tools (for the commands that talk to Claude or list what it gets). */
+async function withExternal(configFile: string | undefined) {
+  const box = await toolbox(configFile);
+  const hub = buildHub(box.cfg, box.tools, pkg.version, createLogger({ level: box.cfg.log.level === 'debug' ? 'debug' : 'warn', secrets: secretValues(box.cfg) }));
+  const tools = await hub.tools();
+  const close = async () => {
+    await hub.close();
+    box.redis.disconnect();
+  };
+  return { ...box, hub, tools, close };
+}
+
+const inputNames = (t: ToolSpec) => Object.keys((t.schema?.json?.properties as object | undefined) ?? t.input);
+
 export async function toolsList(opts: { config?: string; json?: boolean }): Promise<void> {
-  const { tools, redis, connected } = await toolbox(opts.config);
-  redis.disconnect();
+  const { tools, connected, hub, close } = await withExternal(opts.config);
+  const down = hub.status().filter((s) => !s.up).map((s) => s.name);
+  await close();
   if (opts.json) {
-    process.stdout.write(JSON.stringify(tools.map((t) => ({ name: t.name, title: t.title, annotations: t.annotations, input: Object.keys(t.input) })), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(tools.map((t) => ({ name: t.name, title: t.title, annotations: t.annotations, input: inputNames(t) })), null, 2) + '\n');
     return;
   }
-  for (const t of tools) process.stdout.write(`${t.name.padEnd(22)} ${t.title}${Object.keys(t.input).length ? ` (${Object.keys(t.input).join(', ')})` : ''}\n`);
+  for (const t of tools) process.stdout.write(`${t.name.padEnd(22)} ${t.title}${inputNames(t).length ? ` (${inputNames(t).join(', ')})` : ''}\n`);
   if (!connected) process.stdout.write('\n(Redis is unreachable: incident and history tools are not listed)\n');
+  if (down.length) process.stdout.write(`\n(MCP server${down.length > 1 ? 's' : ''} ${down.join(', ')} unreachable: ${down.length > 1 ? 'their' : 'its'} tools are not listed)\n`);
 }
 
 export async function toolsCall(name: string, json: string | undefined, opts: { config?: string }): Promise<void> {
-  const { tools, audit, redis } = await toolbox(opts.config);
+  const { tools, audit, close } = await withExternal(opts.config);
   const tool = tools.find((t) => t.name === name);
   if (!tool) {
-    redis.disconnect();
+    await close();
     process.stderr.write(`labwatch: no tool ${name}; labwatch tools list shows them\n`);
     process.exit(1);
   }
@@ -59,12 +76,12 @@ export async function toolsCall(name: string, json: string | undefined, opts: { 
   try {
     args = json ? JSON.parse(json) : {};
   } catch (e) {
-    redis.disconnect();
+    await close();
     process.stderr.write(`labwatch: the arguments are not JSON (${(e as Error).message}); e.g. '{"drive":"disk:WD-123"}'\n`);
     process.exit(1);
   }
   const result = await runTool(tool, args, audit, { caller: 'cli' });
-  redis.disconnect();
+  await close();
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   if (result.status === 'error') process.exit(1);
 }
@@ -116,14 +133,14 @@ export async function askCommand(question: string, opts: { config?: string }): P
     process.stderr.write('labwatch ask needs an Anthropic API key: set anthropic.api_key_file or ANTHROPIC_API_KEY\n');
     process.exit(1);
   }
-  const { tools, audit, redis } = await toolbox(opts.config);
+  const { tools, audit, close } = await withExternal(opts.config);
   try {
     const r = await ask(
       question,
       settings,
       tools,
       audit,
-      Object.values(cfg.secrets).filter((v): v is string => typeof v === 'string'),
+      secretValues(cfg),
       (name, input) => process.stderr.write(`→ ${name} ${JSON.stringify(input)}\n`),
     );
     process.stdout.write(`${r.answer}\n`);
@@ -132,6 +149,6 @@ export async function askCommand(question: string, opts: { config?: string }): P
     process.stderr.write(`labwatch ask: ${describeApiError(e)}\n`);
     process.exitCode = 1;
   } finally {
-    redis.disconnect();
+    await close();
   }
 }

@@ -21,7 +21,7 @@ export class ConfigError extends Error {
  * Each secret: the config key that names a file holding it, and the environment variable that
  * may carry it instead (the environment wins, as in containers).
  */
-const secretSources: { secret: keyof Secrets; path: string[]; env: string }[] = [
+const secretSources: { secret: Exclude<keyof Secrets, 'mcp'>; path: string[]; env: string }[] = [
   { secret: 'httpToken', path: ['http', 'token_file'], env: 'LABWATCH_HTTP_TOKEN' },
   { secret: 'smtpPassword', path: ['notify', 'email', 'password_file'], env: 'LABWATCH_SMTP_PASSWORD' },
   { secret: 'ntfyToken', path: ['notify', 'ntfy', 'token_file'], env: 'LABWATCH_NTFY_TOKEN' },
@@ -136,6 +136,25 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       );
     }
   }
+  // External MCP servers: each env_files / header_files entry is a secret read from its file.
+  cfg.mcp.servers.forEach((server, i) => {
+    const read = (kind: 'env_files' | 'header_files', key: string, path: string): string | undefined => {
+      const at = ['mcp', 'servers', i, kind, key];
+      try {
+        const value = readFileSync(path, 'utf8').trim();
+        if (value) return value;
+        problems.push(`${locate(at)}: mcp.servers[${i}].${kind}.${key}: ${path} is empty; put the secret in it`);
+      } catch (err) {
+        problems.push(`${locate(at)}: mcp.servers[${i}].${kind}.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it or make it readable by labwatch`);
+      }
+      return undefined;
+    };
+    const env: Record<string, string> = {};
+    const headers: Record<string, string> = {};
+    for (const [k, p] of Object.entries(server.env_files)) { const v = read('env_files', k, p); if (v !== undefined) env[k] = v; }
+    for (const [k, p] of Object.entries(server.header_files)) { const v = read('header_files', k, p); if (v !== undefined) headers[k] = v; }
+    if (Object.keys(env).length || Object.keys(headers).length) (secrets.mcp ??= {})[server.name] = { env, headers };
+  });
   if (problems.length) throw new ConfigError(source, problems);
   return { ...cfg, source, secrets };
 }

@@ -198,6 +198,41 @@ export const logConfig = z
   })
   .prefault({});
 
+const serverName = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'a short name: a lowercase letter, then letters, digits or "_" (up to 20)');
+
+/**
+ * An external MCP server whose tools triage and `labwatch ask` may call: started as a child
+ * (stdio: command) or reached over streamable HTTP (url). Only the tools named in `tools` are
+ * offered to the model, as `<name>__<tool>`.
+ */
+export const mcpServerConfig = z
+  .strictObject({
+    name: serverName,
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    /** environment variables whose values are secrets, each read from a file: { GITHUB_TOKEN: /etc/labwatch/gh-token } */
+    env_files: z.record(z.string(), z.string()).default({}),
+    url: z.string().url().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** headers whose values are secrets, each read from a file: { Authorization: /etc/labwatch/grafana-mcp-auth } */
+    header_files: z.record(z.string(), z.string()).default({}),
+    /** the allow-list: only these tools are offered (names as the server lists them) */
+    tools: z.array(z.string().min(1)).min(1, 'name the tools to allow; none are offered by default'),
+    /** per call, and for connecting */
+    timeout: duration.default('30s'),
+  })
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), { message: 'either command (stdio) or url (streamable HTTP), not both' });
+
+export const mcpConfig = z
+  .strictObject({
+    servers: z
+      .array(mcpServerConfig)
+      .default([])
+      .refine((list) => new Set(list.map((s) => s.name)).size === list.length, { message: 'a unique name for each server' }),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   redis: redisConfig,
   http: httpConfig,
@@ -208,6 +243,7 @@ export const configSchema = z.strictObject({
   watch: watchConfig,
   rules: rulesConfig,
   audit: auditConfig,
+  mcp: mcpConfig,
   log: logConfig,
 });
 
@@ -219,6 +255,19 @@ export interface Secrets {
   smtpPassword?: string;
   ntfyToken?: string;
   anthropicApiKey?: string;
+  /** per external MCP server: the env and header values read from its *_files */
+  mcp?: Record<string, { env: Record<string, string>; headers: Record<string, string> }>;
+}
+
+/** Every secret value, for the scrubbers that keep them out of logs, prompts and reports. */
+export function secretValues(cfg: { secrets: Secrets }): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  walk(cfg.secrets);
+  return out;
 }
 
 export interface Config extends FileConfig {

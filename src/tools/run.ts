@@ -19,13 +19,13 @@ export const DEFAULT_MAX_BYTES = 24_000;
 
 export async function runTool(tool: ToolSpec, raw: unknown, audit: AuditLog, opts: RunOptions): Promise<ToolResult> {
   const started = Date.now();
-  const parsed = z.strictObject(tool.input).safeParse(raw ?? {});
+  const parsed = (tool.schema?.check ?? z.strictObject(tool.input)).safeParse(raw ?? {});
   let result: ToolResult;
   if (!parsed.success) {
     result = failed(`invalid input for ${tool.name}: ${parsed.error.issues.map((i) => `${issuePath(i.path) || 'input'}: ${issueMessage(i)}`).join('; ')}`);
   } else {
     try {
-      result = await tool.run(parsed.data, AbortSignal.timeout(opts.timeoutMs ?? 60_000));
+      result = await tool.run(parsed.data as Record<string, unknown>, AbortSignal.timeout(opts.timeoutMs ?? 60_000));
     } catch (e) {
       result = failed(`${tool.name} failed: ${(e as Error).message}`);
     }

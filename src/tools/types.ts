@@ -28,6 +28,11 @@ export interface ToolSpec<S extends z.ZodRawShape = z.ZodRawShape> {
   input: S;
   annotations: ToolAnnotations;
   /**
+   * For tools described by JSON Schema (an external MCP server's): the schema the model sees,
+   * exactly as the server wrote it, and the check run before each call instead of `input`.
+   */
+  schema?: { json: Record<string, unknown>; check: z.ZodType };
+  /**
    * The arguments to call this tool with by default for an anomaly (the fallback report runs it):
    * e.g. a drive's health for a disk anomaly. Undefined when this tool is not the default for it.
    */

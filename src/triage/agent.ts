@@ -18,7 +18,7 @@ import { deterministicReport } from './deterministic.ts';
 import { enrichedReport } from './enrich.ts';
 import type { Triager } from './index.ts';
 import { SUBMIT_TOOL, SYSTEM_PROMPT, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
-import type { Report } from './report.ts';
+import type { Report, TriageCost } from './report.ts';
 
 export interface AgentSettings {
   apiKey: string;
@@ -49,7 +49,8 @@ export class AiTriager implements Triager {
 
   constructor(
     private readonly s: AgentSettings,
-    private readonly tools: ToolSpec[],
+    /** the tools offered; a function when they can change (external MCP servers come and go) */
+    private readonly tools: ToolSpec[] | (() => Promise<ToolSpec[]>),
     private readonly audit: AuditLog,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -62,24 +63,27 @@ export class AiTriager implements Triager {
   async investigate(incident: Incident): Promise<Report> {
     const started = Date.now();
     const usage: Usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
+    const tools = typeof this.tools === 'function' ? await this.tools() : this.tools;
     try {
-      const { answer, turns, calls } = await this.#loop(incident, usage, started);
+      const { answer, turns, calls } = await this.#loop(incident, tools, usage, started);
       this.metrics.triageOutcome.inc({ outcome: 'ai' });
-      return this.#report(incident, answer, usage, turns, calls);
+      return { ...this.#report(incident, answer, usage, turns, calls), triage: this.#cost(usage) };
     } catch (e) {
       const why = e instanceof Fallback ? e.message : describeApiError(e);
       this.metrics.triageOutcome.inc({ outcome: 'fallback' });
       this.log.warn({ incident: incident.id, err: why }, 'AI triage failed; sending the deterministic report');
-      return enrichedReport(incident, this.tools, this.audit, [`AI triage failed (${why}); this report is built from the alert and labwatch's default checks.`]);
+      const report = await enrichedReport(incident, tools, this.audit, [`AI triage failed (${why}); this report is built from the alert and labwatch's default checks.`]);
+      // Tokens spent before the failure still cost money: keep the count.
+      return usage.input + usage.output > 0 ? { ...report, triage: this.#cost(usage) } : report;
     } finally {
       this.metrics.triageDuration.observe((Date.now() - started) / 1000);
       for (const [kind, n] of Object.entries(usage)) if (n) this.metrics.triageTokens.inc({ kind }, n);
     }
   }
 
-  async #loop(incident: Incident, usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
-    const tools = toolDefinitions(this.tools, true); // the same every turn: tools + system are the cached prefix
-    const byName = new Map(this.tools.map((t) => [t.name, t]));
+  async #loop(incident: Incident, offered: ToolSpec[], usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
+    const tools = toolDefinitions(offered, true); // the same every turn: tools + system are the cached prefix
+    const byName = new Map(offered.map((t) => [t.name, t]));
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: this.#scrub(incidentMessage(incident)) }];
     const seen = new Set<string>();
     let calls = 0;
@@ -128,6 +132,13 @@ export class AiTriager implements Triager {
     throw new Fallback(`no report after ${this.s.maxTurns} turns`);
   }
 
+  #cost(u: Usage): TriageCost {
+    const p = this.s.prices;
+    const usd = (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
+    this.metrics.triageCost.inc(usd);
+    return { model: this.s.model, tokens: { ...u }, costUsd: Math.round(usd * 1e6) / 1e6 };
+  }
+
   #report(incident: Incident, a: ReportInput, u: Usage, turns: number, calls: number): Report {
     const base = deterministicReport(incident);
     const p = this.s.prices;
@@ -160,7 +171,7 @@ export function toolDefinitions(tools: ToolSpec[], withSubmit: boolean): Anthrop
   const defs: Anthropic.Tool[] = tools.map((t) => ({
     name: t.name,
     description: t.description,
-    input_schema: z.toJSONSchema(z.strictObject(t.input), { io: 'input' }) as Anthropic.Tool.InputSchema,
+    input_schema: (t.schema?.json ?? z.toJSONSchema(z.strictObject(t.input), { io: 'input' })) as Anthropic.Tool.InputSchema,
   }));
   if (withSubmit)
     defs.push({

@@ -109,3 +109,29 @@ test('an empty block means defaults', () => {
   const p = file('empty-block.yaml', 'notify:\n  # nothing yet\nredis:\n');
   assert.equal(loadConfig(p, {}).redis.prefix, 'labwatch');
 });
+
+test('external MCP servers: one transport each, an allow-list, and header/env secrets read from files', () => {
+  const auth = file('grafana-auth', 'Bearer gf-secret-31\n');
+  const servers = (extra: string) =>
+    `mcp:\n  servers:\n    - name: grafana\n      url: http://127.0.0.1:8000/mcp\n      header_files: { Authorization: ${auth} }\n      tools: [query_prometheus]\n${extra}`;
+  const cfg = loadConfig(file('mcp-ok.yaml', servers('')), {});
+  assert.deepEqual(cfg.secrets.mcp, { grafana: { env: {}, headers: { Authorization: 'Bearer gf-secret-31' } } });
+  assert.equal(cfg.mcp.servers[0]!.timeout, '30s');
+
+  const p = problems(() =>
+    loadConfig(
+      file(
+        'mcp-bad.yaml',
+        servers(
+          `    - name: netbox\n      command: /usr/local/bin/netbox-mcp\n      env_files: { NETBOX_TOKEN: ${join(dir, 'missing-token')} }\n      tools: [get_device]\n    - name: both\n      command: x\n      url: http://127.0.0.1:1/mcp\n      tools: [a]\n    - name: open\n      url: http://127.0.0.1:2/mcp\n      tools: []\n`,
+        ),
+      ),
+      {},
+    ),
+  );
+  assert.ok(p.some((x) => /mcp\.servers\[2\]: expected either command \(stdio\) or url/.test(x)), p.join('\n'));
+  assert.ok(p.some((x) => /mcp\.servers\[3\]\.tools: name the tools to allow/.test(x)), p.join('\n'));
+  // Secrets are only read once the shape is right; a second pass names the unreadable file.
+  const p2 = problems(() => loadConfig(file('mcp-bad2.yaml', servers(`    - name: netbox\n      command: /usr/local/bin/netbox-mcp\n      env_files: { NETBOX_TOKEN: ${join(dir, 'missing-token')} }\n      tools: [get_device]\n`)), {}));
+  assert.match(p2[0]!, /mcp-bad2\.yaml:\d+: mcp\.servers\[1\]\.env_files\.NETBOX_TOKEN: cannot read .*missing-token \(ENOENT\)/);
+});

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load.ts';
-import type { Config } from '../../src/config/schema.ts';
+import { secretValues, type Config } from '../../src/config/schema.ts';
 import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { TestNtfy } from './ntfy.ts';
@@ -107,7 +107,7 @@ ${opts.watchYaml ?? 'watch:\n  smart: { enabled: false }\n  zfs: { enabled: fals
 ${opts.extraYaml ?? ''}`;
   const config = loadConfig(file('labwatch.yaml', yaml), {});
   const logs: string[] = [];
-  const log = createLogger({ level: 'debug', secrets: Object.values(config.secrets), destination: { write: (l) => void logs.push(l) } });
+  const log = createLogger({ level: 'debug', secrets: secretValues(config), destination: { write: (l) => void logs.push(l) } });
   const daemon = new Daemon(config, log);
   await daemon.start();
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
