@@ -184,7 +184,23 @@ export class IncidentStore {
   /** Reports are kept per revision; an extra message about one under `<revision>-<variant>`. */
   async saveReport(report: Report): Promise<void> {
     const rev = report.variant ? `${report.revision}-${report.variant}` : report.revision;
-    await this.redis.set(this.key('report', report.incidentId, rev), JSON.stringify(report), 'EX', this.retentionSeconds);
+    const tx = this.redis.multi().set(this.key('report', report.incidentId, rev), JSON.stringify(report), 'EX', this.retentionSeconds);
+    // What triage cost, summed over the incident's revisions (a report is saved once per revision).
+    const t = report.triage;
+    if (t) {
+      const cost = this.key('cost', report.incidentId);
+      tx.hincrby(cost, 'input', t.tokens.input).hincrby(cost, 'output', t.tokens.output).hincrby(cost, 'cache_read', t.tokens.cacheRead)
+        .hincrby(cost, 'cache_write', t.tokens.cacheWrite).hincrbyfloat(cost, 'usd', t.costUsd).hincrby(cost, 'investigations', 1).expire(cost, this.retentionSeconds);
+    }
+    await tx.exec();
+  }
+
+  /** Tokens and US$ that triage spent on an incident so far, over all its revisions. */
+  async triageCost(id: string): Promise<{ input: number; output: number; cacheRead: number; cacheWrite: number; usd: number; investigations: number } | null> {
+    const h = await this.redis.hgetall(this.key('cost', id));
+    if (!h.investigations) return null;
+    const n = (k: string) => Number(h[k] ?? 0);
+    return { input: n('input'), output: n('output'), cacheRead: n('cache_read'), cacheWrite: n('cache_write'), usd: Math.round(n('usd') * 1e6) / 1e6, investigations: n('investigations') };
   }
 
   async getReport(id: string, revision: number, variant?: string): Promise<Report | null> {

@@ -52,6 +52,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly triageCost = new Counter({
+    name: 'labwatch_triage_cost_usd_total',
+    help: 'US$ spent on AI triage, from the price table in config (anthropic.prices).',
+    registers: [this.registry],
+  });
+
   readonly triageOutcome = new Counter({
     name: 'labwatch_triage_outcome_total',
     help: 'AI triage outcomes: ai (a report from Claude) or fallback (the deterministic report, with why).',

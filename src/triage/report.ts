@@ -59,4 +59,13 @@ export interface Report {
   createdAt: string;
   /** Said in the footer: e.g. why the AI part is missing. */
   notes: string[];
+  /** What Claude's part of this report cost (also when it failed part-way and the fallback went out). */
+  triage?: TriageCost;
+}
+
+export interface TriageCost {
+  model: string;
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  /** US$, from the price table in config */
+  costUsd: number;
 }

@@ -91,6 +91,10 @@ describe('an investigation', () => {
     const audited = readFileSync(lab.config.audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { caller: string; tool: string; incident?: string });
     assert.deepEqual(audited.filter((a) => a.caller === 'triage').map((a) => a.tool), ['smart_list_drives', 'smart_drive_health']);
     assert.ok(audited.every((a) => a.incident?.startsWith('inc-')));
+    // The cost is kept per incident in Redis (default prices: $3 in, $15 out, $3.75 cache write, $0.30 cache read per Mtok).
+    const cost = await lab.redis.hgetall(`${lab.prefix}:cost:${audited[0]!.incident}`);
+    assert.deepEqual(cost, { input: '3000', output: '300', cache_read: '1800', cache_write: '900', usd: '0.017415', investigations: '1' });
+    assert.match(await (await fetch(`${lab.url}/metrics`)).text(), /^labwatch_triage_cost_usd_total 0\.017415$/m);
   });
 
   test('bounds: an identical repeat is refused, and the last turn forces the report', async () => {
