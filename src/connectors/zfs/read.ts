@@ -6,6 +6,7 @@
  */
 import { run } from '../../exec.ts';
 import { parseZpoolList, parseZpoolStatusJson, parseZpoolStatusText } from './parse.ts';
+import { parseZpoolEvents, type ZpoolEvent } from './parse-events.ts';
 import type { PoolHealth, PoolUsage } from './types.ts';
 
 export interface PoolReading {
@@ -52,6 +53,27 @@ export class ZfsReader {
     const r = await this.#exec(['list', '-Hp'], signal);
     if (r.code !== 0) throw new Error(`zpool list exited ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
     return parseZpoolList(r.stdout);
+  }
+
+  /**
+   * `zpool events -v [pool]`: the kernel's recent events, oldest first. Reading them takes the
+   * sys_config privilege (on Linux CAP_SYS_ADMIN: root, not the zfs group or `zfs allow`); without it
+   * zpool prints the header, then "cannot get event: permission denied", and exits non-zero.
+   */
+  async events(pool: string | undefined, signal?: AbortSignal): Promise<{ dropped: number; events: ZpoolEvent[] }> {
+    const args = ['events', '-v', ...(pool === undefined ? [] : [pool])];
+    const r = await this.#exec(args, signal);
+    if (r.code !== 0) {
+      const said = r.stderr.trim().split('\n')[0] || r.stdout.trim().split('\n').at(-1) || 'no message';
+      const what = `zpool ${args.join(' ')} ${r.code === null ? 'was killed by a signal' : `exited ${r.code}`}: ${said}`;
+      if (/permission denied|not permitted|insufficient privileges/i.test(said))
+        throw new Error(
+          `${what}. Reading ZFS events needs root privileges on /dev/zfs: run labwatch as root, or give its user ` +
+            'CAP_SYS_ADMIN (systemd/labwatch.service does, with AmbientCapabilities=CAP_SYS_ADMIN); the zfs group and `zfs allow` do not cover events',
+        );
+      throw new Error(what);
+    }
+    return parseZpoolEvents(r.stdout);
   }
 
   async readAll(signal?: AbortSignal): Promise<PoolReading[]> {

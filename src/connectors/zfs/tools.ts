@@ -1,6 +1,7 @@
 /** ZFS diagnostic tools, over the same reader the collector uses. */
 import * as z from 'zod';
 import { failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import type { ZpoolEvent } from './parse-events.ts';
 import type { ZfsReader } from './read.ts';
 
 const poolName = z.string().regex(/^[A-Za-z][\w.:-]{0,254}$/, 'a ZFS pool name').describe('the pool, as zfs_list_pools shows it');
@@ -40,5 +41,49 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       return ok({ pool: p as unknown as Record<string, unknown> }, `${p.name} ${p.state}; scan: ${p.scan.text ?? p.scan.kind}`);
     },
   };
-  return [list, status as unknown as ToolSpec];
+  const events: ToolSpec<{ pool: typeof poolName; limit: z.ZodDefault<z.ZodNumber> }> = {
+    name: 'zfs_pool_events',
+    title: "A pool's recent ZFS events",
+    description:
+      "The newest events the ZFS kernel module logged for one pool (`zpool events -v <pool>`), newest first: what happened and " +
+      'to which device, e.g. ereport.fs.zfs.checksum (a block failed its checksum), ereport.fs.zfs.io (a read or write failed), ' +
+      'ereport.fs.zfs.delay (a slow I/O), resource.fs.zfs.statechange (a device changed state: vdevState), ' +
+      'sysevent.fs.zfs.scrub_start/scrub_finish/resilver_start/resilver_finish. Each has class, time, vdevPath, vdevState and ' +
+      'eid, plus a count per class. Call it after zfs_pool_status shows errors or a degraded device, to see when and on which ' +
+      'disk they started. The log is short and in memory: it starts empty when the ZFS module loads (a reboot) or is cleared, ' +
+      'and holds only recent events, so no events means nothing was logged for this pool since then, not that the pool never ' +
+      'had trouble. Only pools that zfs_list_pools shows.',
+    input: { pool: poolName, limit: z.number().int().min(1).max(100).default(20).describe('how many of the newest events') },
+    annotations: READ_ONLY,
+    run: async ({ pool, limit }, signal) => {
+      const pools = await reader.list(signal);
+      if (!pools.some((p) => p.name === pool))
+        return failed(`no pool "${pool}" (pools: ${pools.map((p) => p.name).join(', ') || 'none'}); call zfs_list_pools`);
+      let log: { dropped: number; events: ZpoolEvent[] };
+      try {
+        log = await reader.events(pool, signal);
+      } catch (e) {
+        return failed((e as Error).message);
+      }
+      // zpool filters by pool itself, but an old one did not (openzfs/zfs#3285): drop events that name another pool.
+      const ofPool = log.events.filter((e) => e.pool === undefined || e.pool === pool);
+      const newest = ofPool.slice(-limit).reverse();
+      const dropped = log.dropped > 0 ? `; the kernel dropped ${log.dropped} older events` : '';
+      if (newest.length === 0)
+        return noData(`no ZFS events logged for pool ${pool} since the ZFS module loaded or the log was cleared${dropped}`);
+      const perClass: Record<string, number> = {};
+      for (const e of newest) perClass[e.class] = (perClass[e.class] ?? 0) + 1;
+      const rows = newest.map((e) => ({
+        class: e.class,
+        time: e.time,
+        ...(e.vdevPath !== undefined ? { vdevPath: e.vdevPath } : {}),
+        ...(e.vdevState !== undefined ? { vdevState: e.vdevState } : {}),
+        ...(e.eid !== undefined ? { eid: e.eid } : {}),
+      }));
+      const lines = newest.map((e) => [e.time, e.class, e.vdevPath, e.vdevState].filter((x) => x !== undefined).join(' '));
+      const head = `${newest.length} of ${ofPool.length} events for ${pool}, newest first${dropped}`;
+      return ok({ pool, total: ofPool.length, dropped: log.dropped, perClass, events: rows }, [head, ...lines].join('\n'));
+    },
+  };
+  return [list, status as unknown as ToolSpec, events as unknown as ToolSpec];
 }
