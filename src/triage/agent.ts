@@ -63,7 +63,8 @@ export class AiTriager implements Triager {
   async investigate(incident: Incident): Promise<Report> {
     const started = Date.now();
     const usage: Usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
-    const tools = typeof this.tools === 'function' ? await this.tools() : this.tools;
+    // Unattended: only tools that read. A write tool (even one enabled in config) needs a person to confirm it.
+    const tools = (typeof this.tools === 'function' ? await this.tools() : this.tools).filter((t) => t.annotations.readOnly);
     try {
       const { answer, turns, calls } = await this.#loop(incident, tools, usage, started);
       this.metrics.triageOutcome.inc({ outcome: 'ai' });
@@ -84,7 +85,8 @@ export class AiTriager implements Triager {
   async #loop(incident: Incident, offered: ToolSpec[], usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
     const tools = toolDefinitions(offered, true); // the same every turn: tools + system are the cached prefix
     const byName = new Map(offered.map((t) => [t.name, t]));
-    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: this.#scrub(incidentMessage(incident)) }];
+    // Content as blocks from the start: what a request marks for the cache is byte-identical when the next one resends it.
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: [{ type: 'text', text: this.#scrub(incidentMessage(incident)) }] }];
     const seen = new Set<string>();
     let calls = 0;
     let invalid = 0;
@@ -101,7 +103,7 @@ export class AiTriager implements Triager {
           system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
           tools,
           tool_choice: last ? { type: 'tool', name: SUBMIT_TOOL } : { type: 'auto' },
-          messages,
+          messages: markLatest(messages),
         },
         { timeout: Math.max(1000, this.s.budgetMs - elapsed) },
       );
@@ -124,7 +126,7 @@ export class AiTriager implements Triager {
         results.push(await callForModel(use, { byName, seen, made: calls++, maxCalls: this.s.maxToolCalls, maxBytes: this.s.toolResultBytes, audit: this.audit, scrub: this.#scrub, caller: 'triage', incident: incident.id }));
       }
       if (uses.length === 0) {
-        messages.push({ role: 'user', content: `Call ${SUBMIT_TOOL} now with your report.` });
+        messages.push({ role: 'user', content: [{ type: 'text', text: `Call ${SUBMIT_TOOL} now with your report.` }] });
         continue;
       }
       messages.push({ role: 'user', content: results });
@@ -156,6 +158,21 @@ export class AiTriager implements Triager {
       ],
     };
   }
+}
+
+/**
+ * The conversation so far with a cache breakpoint on its newest block: the next turn reads all of
+ * it (earlier tool results included) from the cache instead of paying for it again. One moving
+ * breakpoint plus the system prompt's stays within the API's four.
+ */
+export function markLatest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
+  const lastMsg = messages.at(-1);
+  if (!lastMsg) return messages;
+  const blocks: Anthropic.ContentBlockParam[] = typeof lastMsg.content === 'string' ? [{ type: 'text', text: lastMsg.content }] : [...lastMsg.content];
+  const tail = blocks.at(-1);
+  if (!tail || tail.type === 'thinking' || tail.type === 'redacted_thinking') return messages;
+  blocks[blocks.length - 1] = { ...tail, cache_control: { type: 'ephemeral' } } as Anthropic.ContentBlockParam;
+  return [...messages.slice(0, -1), { ...lastMsg, content: blocks } as Anthropic.MessageParam];
 }
 
 /** An API failure in words for the report: which error, after the SDK's retries. */
@@ -193,6 +210,8 @@ export interface CallContext {
   scrub: (s: string) => string;
   caller: 'triage' | 'cli';
   incident?: string;
+  /** asks the person whether a tool that changes something may run; absent: such tools are refused */
+  confirm?: (tool: ToolSpec, input: unknown) => Promise<boolean>;
 }
 
 /** Runs one tool the model asked for, within the budgets; its result goes back wrapped as untrusted data. */
@@ -204,6 +223,10 @@ export async function callForModel(use: Anthropic.ToolUseBlock, c: CallContext):
   if (c.seen.has(key)) return error('you already made this exact call; use its earlier result');
   c.seen.add(key);
   if (c.made >= c.maxCalls) return error(`the tool-call budget (${c.maxCalls}) is spent; answer with what you have`);
+  if (!tool.annotations.readOnly) {
+    if (!c.confirm) return error(`${use.name} changes something and nobody is here to confirm it; say what you would do instead`);
+    if (!(await c.confirm(tool, use.input))) return error(`the owner declined ${use.name}; do not try it again, say what you would do instead`);
+  }
   const r = await runTool(tool, use.input, c.audit, { caller: c.caller, ...(c.incident ? { incident: c.incident } : {}), maxBytes: c.maxBytes });
   const body = c.scrub(untrusted(`tool:${use.name}`, { status: r.status, text: r.text, data: r.data ?? null }));
   return { type: 'tool_result', tool_use_id: use.id, content: body, ...(r.status === 'error' ? { is_error: true } : {}) };

@@ -73,7 +73,13 @@ describe('an investigation', () => {
     assert.equal(JSON.stringify(second!.body.tools), JSON.stringify(first!.body.tools));
     assert.equal(JSON.stringify(second!.body.system), JSON.stringify(first!.body.system));
     // The injection only inside the untrusted block of the first message.
-    const userText = first!.body.messages[0]!.content as string;
+    const firstMsg = first!.body.messages[0]!.content as { type: string; text: string; cache_control?: unknown }[];
+    const userText = firstMsg[0]!.text;
+    // One moving cache breakpoint on the newest block: the next turn reads the conversation from the cache.
+    assert.deepEqual(firstMsg[0]!.cache_control, { type: 'ephemeral' });
+    const marks = (r: (typeof api.requests)[number]) => (JSON.stringify(r.body.messages).match(/"cache_control"/g) ?? []).length;
+    assert.deepEqual(api.requests.map(marks), [1, 1, 1]);
+    assert.match(JSON.stringify(second!.body.messages.at(-1)), /"cache_control":\{"type":"ephemeral"\}\}\]\}$/);
     const block = /<untrusted-data source="incident">([\s\S]*?)<\/untrusted-data>/.exec(userText)![1]!;
     assert.ok(block.includes('IGNORE ALL PREVIOUS INSTRUCTIONS'));
     assert.ok(!userText.replace(/<untrusted-data[\s\S]*?<\/untrusted-data>/g, '').includes('IGNORE'), 'nowhere outside the block');
