@@ -162,6 +162,7 @@ tools
   .argument('<name>', 'tool name, e.g. smart_drive_health')
   .argument('[json]', "arguments as JSON, e.g. '{\"drive\":\"disk:WD-123\"}'")
   .option('-c, --config <file>', 'YAML config file')
+  .option('-y, --yes', 'run a tool that changes something without asking (only tools enabled in config exist)')
   .description('run one tool and print its result; exit 1 if it failed (audited, caller cli)')
   .action(toolsCall);
 
@@ -189,7 +190,7 @@ program
 
 program
   .command('observe')
-  .argument('<collector>', 'smart, zfs or host')
+  .argument('<collector>', 'smart, zfs, host or prometheus')
   .option('-c, --config <file>', 'YAML config file')
   .option('--json', 'print observations and rule results as JSON')
   .description('read one system now and show what labwatch sees and which rules hold (stores and sends nothing)')

@@ -123,6 +123,8 @@ export class Daemon {
       (id, rev) => this.queues.add('triage', { incidentId: id, revision: rev }, jobId('triage', id, rev)),
       log,
       this.metrics,
+      10_000,
+      (subjects) => this.rules.groupsOf(subjects),
     );
     const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
     this.http = buildHttpServer({
@@ -148,7 +150,7 @@ export class Daemon {
     });
     this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
     const host = hostname();
-    this.watcher = new Watcher(buildCollectors(config, host, log), this.rules, this.intake, log, this.metrics.registry, host);
+    this.watcher = new Watcher(buildCollectors(config, host, log, () => this.rules.rules.rules), this.rules, this.intake, log, this.metrics.registry, host);
     const d = config.notify.digest;
     this.queues.handle('digest', digestHandler({ store: this.store, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, log, metrics: this.metrics }));
   }

@@ -8,7 +8,12 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { ms, secretValues, type Config } from './config/schema.ts';
+import { AlertmanagerApi } from './connectors/alertmanager/api.ts';
+import { alertmanagerTools } from './connectors/alertmanager/tools.ts';
 import { alertmanagerIntake } from './connectors/alertmanager/webhook.ts';
+import { PrometheusClient } from './connectors/prometheus/client.ts';
+import { prometheusCollector } from './connectors/prometheus/collect.ts';
+import { prometheusTools } from './connectors/prometheus/tools.ts';
 import { hostCollector } from './connectors/host/collect.ts';
 import { hostTools } from './connectors/host/tools.ts';
 import { smartCollector } from './connectors/smart/collect.ts';
@@ -26,6 +31,7 @@ import { LogNotifier } from './notify/log.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { NtfyNotifier } from './notify/ntfy.ts';
 import type { RuleEngine } from './rules/engine.ts';
+import type { Rule } from './rules/load.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Audit } from './tools/audit.ts';
 import type { ToolSpec } from './tools/types.ts';
@@ -58,8 +64,33 @@ function watching(name: string, enabled: boolean | 'auto', binary: string, log?:
   return found;
 }
 
-/** Every system labwatch polls, from its `watch:` block. */
-export function buildCollectors(cfg: Config, host: string, log: Logger): Scheduled[] {
+/** The Prometheus API client, when a `prometheus:` block is set. */
+function prometheusClient(cfg: Config): PrometheusClient | undefined {
+  const p = cfg.prometheus;
+  if (!p) return undefined;
+  const password = cfg.secrets.prometheusPassword;
+  return new PrometheusClient({
+    url: p.url,
+    timeoutMs: ms(p.timeout),
+    ...(cfg.secrets.prometheusToken ? { bearerToken: cfg.secrets.prometheusToken } : {}),
+    ...(p.basic_auth && password ? { basicAuth: { username: p.basic_auth.username, password } } : {}),
+  });
+}
+
+function alertmanagerApi(cfg: Config): AlertmanagerApi | undefined {
+  const a = cfg.alertmanager;
+  if (!a) return undefined;
+  const password = cfg.secrets.alertmanagerPassword;
+  return new AlertmanagerApi({
+    url: a.url,
+    timeoutMs: ms(a.timeout),
+    ...(cfg.secrets.alertmanagerToken ? { bearerToken: cfg.secrets.alertmanagerToken } : {}),
+    ...(a.basic_auth && password ? { basicAuth: { username: a.basic_auth.username, password } } : {}),
+  });
+}
+
+/** Every system labwatch polls, from its `watch:` block; `rules` gives the current rules to collectors that run rule queries. */
+export function buildCollectors(cfg: Config, host: string, log: Logger, rules: () => Rule[] = () => []): Scheduled[] {
   const w = cfg.watch;
   const jitterMs = ms(w.jitter);
   const list: Scheduled[] = [];
@@ -68,6 +99,8 @@ export function buildCollectors(cfg: Config, host: string, log: Logger): Schedul
   if (watching('zfs', w.zfs.enabled, w.zfs.zpool, log))
     list.push({ collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zfs.zpool, timeoutMs: ms(w.zfs.timeout) }) }), schedule: w.zfs.schedule, timeoutMs: ms(w.zfs.timeout), jitterMs });
   if (w.host.enabled) list.push({ collector: hostCollector({ host, mtuGroups: w.host.mtu_groups }), schedule: w.host.schedule, timeoutMs: ms(w.host.timeout), jitterMs });
+  const prom = prometheusClient(cfg);
+  if (prom && w.prometheus.enabled) list.push({ collector: prometheusCollector({ host, client: prom, rules }), schedule: w.prometheus.schedule, timeoutMs: ms(w.prometheus.timeout), jitterMs: 0 });
   return list;
 }
 
@@ -85,6 +118,10 @@ export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: Inciden
     tools.push(...smartTools(new SmartReader({ smartctl: w.smart.smartctl }), deps.engine ? (s) => deps.engine!.history(s) : undefined));
   if (watching('zfs', w.zfs.enabled, w.zfs.zpool)) tools.push(...zfsTools(new ZfsReader({ zpool: w.zfs.zpool })));
   if (w.host.enabled) tools.push(...hostTools());
+  const prom = prometheusClient(cfg);
+  if (prom) tools.push(...prometheusTools(prom, { maxSeries: cfg.prometheus!.max_series, maxPoints: cfg.prometheus!.max_points }));
+  const am = alertmanagerApi(cfg);
+  if (am) tools.push(...alertmanagerTools(am, { writeTools: cfg.alertmanager!.write_tools }));
   const audit = new Audit({
     file: auditFile(cfg),
     ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),

@@ -4,6 +4,7 @@
  * rest read the system directly.
  */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import type { Redis } from 'ioredis';
 import { storeConnection } from '../daemon.ts';
 import { SHIPPED_RULES, auditFile, buildHub, buildToolbox } from '../registry.ts';
@@ -64,7 +65,25 @@ export async function toolsList(opts: { config?: string; json?: boolean }): Prom
   if (down.length) process.stdout.write(`\n(MCP server${down.length > 1 ? 's' : ''} ${down.join(', ')} unreachable: ${down.length > 1 ? 'their' : 'its'} tools are not listed)\n`);
 }
 
-export async function toolsCall(name: string, json: string | undefined, opts: { config?: string }): Promise<void> {
+/**
+ * A tool that changes something (e.g. alertmanager_create_silence, once enabled in config) runs
+ * only after the person at the terminal says yes; without a terminal the answer is no.
+ */
+export async function confirmOnTerminal(tool: ToolSpec, input: unknown): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    process.stderr.write(`labwatch: ${tool.name} changes something and there is no terminal to confirm it: refused\n`);
+    return false;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${tool.name} would change something: ${JSON.stringify(input)}\nRun it? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export async function toolsCall(name: string, json: string | undefined, opts: { config?: string; yes?: boolean }): Promise<void> {
   const { tools, audit, close } = await withExternal(opts.config);
   const tool = tools.find((t) => t.name === name);
   if (!tool) {
@@ -78,6 +97,11 @@ export async function toolsCall(name: string, json: string | undefined, opts: { 
   } catch (e) {
     await close();
     process.stderr.write(`labwatch: the arguments are not JSON (${(e as Error).message}); e.g. '{"drive":"disk:WD-123"}'\n`);
+    process.exit(1);
+  }
+  if (!tool.annotations.readOnly && !opts.yes && !(await confirmOnTerminal(tool, args))) {
+    await close();
+    process.stderr.write(`labwatch: ${name} not run (confirm at the prompt, or pass --yes)\n`);
     process.exit(1);
   }
   const result = await runTool(tool, args, audit, { caller: 'cli' });
@@ -142,6 +166,7 @@ export async function askCommand(question: string, opts: { config?: string }): P
       audit,
       secretValues(cfg),
       (name, input) => process.stderr.write(`→ ${name} ${JSON.stringify(input)}\n`),
+      confirmOnTerminal,
     );
     process.stdout.write(`${r.answer}\n`);
     process.stderr.write(`(${r.turns} turns, ${r.calls} tool calls, ${r.tokens.input} tokens in, ${r.tokens.output} out)\n`);

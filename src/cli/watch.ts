@@ -41,16 +41,17 @@ export async function observe(name: string, opts: { config?: string; json?: bool
   const cfg = configOrExit(opts.config);
   const log = createLogger({ level: 'warn', secrets: secretsOf(cfg) });
   const forced = { ...cfg, watch: { ...cfg.watch, smart: { ...cfg.watch.smart, enabled: true }, zfs: { ...cfg.watch.zfs, enabled: true }, host: { ...cfg.watch.host, enabled: true } } };
-  const s = buildCollectors(forced, hostname(), log).find((x) => x.collector.name === name);
-  if (!s) {
-    process.stderr.write(`labwatch: no collector named ${name}; choose smart, zfs or host\n`);
-    process.exit(1);
-  }
   let rules;
   try {
     rules = loadRules(cfg.rules.dir ?? SHIPPED_RULES).rules;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const all = rules;
+  const s = buildCollectors(forced, hostname(), log, () => all).find((x) => x.collector.name === name);
+  if (!s) {
+    process.stderr.write(`labwatch: no collector named ${name}; choose smart, zfs, host${cfg.prometheus ? ' or prometheus' : ' (prometheus needs a prometheus: block)'}\n`);
     process.exit(1);
   }
   let observations;

@@ -26,6 +26,10 @@ const secretSources: { secret: Exclude<keyof Secrets, 'mcp'>; path: string[]; en
   { secret: 'smtpPassword', path: ['notify', 'email', 'password_file'], env: 'LABWATCH_SMTP_PASSWORD' },
   { secret: 'ntfyToken', path: ['notify', 'ntfy', 'token_file'], env: 'LABWATCH_NTFY_TOKEN' },
   { secret: 'anthropicApiKey', path: ['anthropic', 'api_key_file'], env: 'ANTHROPIC_API_KEY' },
+  { secret: 'prometheusToken', path: ['prometheus', 'bearer_token_file'], env: 'LABWATCH_PROMETHEUS_TOKEN' },
+  { secret: 'prometheusPassword', path: ['prometheus', 'basic_auth', 'password_file'], env: 'LABWATCH_PROMETHEUS_PASSWORD' },
+  { secret: 'alertmanagerToken', path: ['alertmanager', 'bearer_token_file'], env: 'LABWATCH_ALERTMANAGER_TOKEN' },
+  { secret: 'alertmanagerPassword', path: ['alertmanager', 'basic_auth', 'password_file'], env: 'LABWATCH_ALERTMANAGER_PASSWORD' },
 ];
 
 const inlineSecretHint: Record<string, string> = {

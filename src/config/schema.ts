@@ -6,6 +6,8 @@
  * variable (see `secretSources` in load.ts), so a config file can be shared without leaking.
  */
 import * as z from 'zod';
+import { alertmanagerConfig } from '../connectors/alertmanager/config.ts';
+import { prometheusConfig } from '../connectors/prometheus/config.ts';
 import { routeSchema } from '../notify/routes.ts';
 
 const duration = z
@@ -173,6 +175,14 @@ export const watchConfig = z
         mtu_groups: z.array(z.array(z.string()).min(2)).default([]),
       })
       .prefault({}),
+    /** the PromQL rules (rules with `source: prometheus`), when a `prometheus:` block is set */
+    prometheus: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        schedule: cron.default('* * * * *'),
+        timeout: duration.default('50s'),
+      })
+      .prefault({}),
     /** up to this much random delay before each run, so several hosts don't poll at once */
     jitter: duration.default('20s'),
   })
@@ -244,6 +254,10 @@ export const configSchema = z.strictObject({
   rules: rulesConfig,
   audit: auditConfig,
   mcp: mcpConfig,
+  /** Prometheus' HTTP API: PromQL rules and the prometheus_* tools */
+  prometheus: prometheusConfig.optional(),
+  /** Alertmanager's API v2: the alertmanager_* tools (alerts, silences; creating one only if enabled) */
+  alertmanager: alertmanagerConfig.optional(),
   log: logConfig,
 });
 
@@ -255,6 +269,10 @@ export interface Secrets {
   smtpPassword?: string;
   ntfyToken?: string;
   anthropicApiKey?: string;
+  prometheusToken?: string;
+  prometheusPassword?: string;
+  alertmanagerToken?: string;
+  alertmanagerPassword?: string;
   /** per external MCP server: the env and header values read from its *_files */
   mcp?: Record<string, { env: Record<string, string>; headers: Record<string, string> }>;
 }

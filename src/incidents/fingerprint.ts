@@ -29,3 +29,17 @@ export function normaliseSeverity(word: string | undefined): Severity {
   if (!word) return 'warning';
   return SEVERITY_WORDS[word.trim().toLowerCase()] ?? 'warning';
 }
+
+/**
+ * The group of anomalies about one thing in the lab (a disk, a pool, an interface) on one host,
+ * whoever reported them: labwatch's collectors and an alert that names the same subject share it,
+ * so they become one incident.
+ */
+export function labGroupKey(host: string, groupOrSubject: string): string {
+  return `watch:${host}|${groupOrSubject}`;
+}
+
+/** Is this a lab group (one subject on one host), which a subject's recorded group may replace? */
+export function isLabGroupKey(key: string): boolean {
+  return key.startsWith('watch:');
+}

@@ -9,9 +9,12 @@ import type { Logger } from '../telemetry/log.ts';
 import { every } from '../util/every.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { IncidentStore, Committed } from './store.ts';
+import { isLabGroupKey, labGroupKey } from './fingerprint.ts';
 import type { Anomaly } from './types.ts';
 
 export type EnqueueTriage = (incidentId: string, revision: number) => Promise<void>;
+/** The group another connector placed each subject in (a disk in its pool), or null. */
+export type GroupsOf = (subjects: string[]) => Promise<(string | null)[]>;
 
 export class Intake {
   #stop: (() => void) | undefined;
@@ -23,10 +26,28 @@ export class Intake {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly sweepEveryMs = 10_000,
+    private readonly groupsOf?: GroupsOf,
   ) {}
 
+  /**
+   * An anomaly grouped by its subject (an alert naming a disk) joins the group a collector put
+   * that subject in (the disk's pool), so one problem is one incident whoever reported it.
+   */
+  async #regroup(anomalies: Anomaly[]): Promise<Anomaly[]> {
+    const candidates = anomalies.filter((a) => isLabGroupKey(a.groupKey) && a.groupKey === labGroupKey(a.host, a.subject));
+    if (!this.groupsOf || candidates.length === 0) return anomalies;
+    const subjects = [...new Set(candidates.map((a) => a.subject))];
+    const groups = await this.groupsOf(subjects);
+    const groupOf = new Map(subjects.map((s, i) => [s, groups[i]]));
+    return anomalies.map((a) => {
+      const g = candidates.includes(a) ? groupOf.get(a.subject) : undefined;
+      return g ? { ...a, groupKey: labGroupKey(a.host, g) } : a;
+    });
+  }
+
   /** Resolves once every anomaly is committed; rejects if any group could not be (the sender should retry). */
-  async accept(anomalies: Anomaly[]): Promise<Committed[]> {
+  async accept(given: Anomaly[]): Promise<Committed[]> {
+    const anomalies = await this.#regroup(given);
     const groups = new Map<string, Anomaly[]>();
     for (const a of anomalies) {
       const g = groups.get(a.groupKey);

@@ -108,7 +108,7 @@ class Connection {
   #adapt(t: Listed): ToolSpec {
     const s = this.server;
     const ro = t.annotations?.readOnlyHint === true;
-    if (!ro) this.log.warn({ mcp: s.name, tool: t.name }, `${s.name}'s tool ${t.name} is not declared read-only; it is offered because mcp.servers[].tools names it`);
+    if (!ro) this.log.warn({ mcp: s.name, tool: t.name }, `${s.name}'s tool ${t.name} is not declared read-only: triage will not use it; labwatch ask and tools call ask you first`);
     const json = t.inputSchema as Record<string, unknown>;
     let check: z.ZodType;
     try {

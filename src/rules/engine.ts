@@ -13,7 +13,7 @@ import type { Anomaly } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
-import { numericValues, type HistoryPoint, type Latest, type Observation } from './observation.ts';
+import { historyKey, numericValues, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
 export const HISTORY_MAX = 500;
 export const HISTORY_DAYS = 90;
@@ -70,9 +70,10 @@ export class RuleEngine {
     for (const given of observations) {
       let obs = given;
       const rules = rulesFor(this.#rules.rules, obs);
+      const hk = historyKey(obs);
       const read = this.redis.pipeline();
-      read.get(this.#key('obs', 'last', obs.subject));
-      read.lrange(this.#key('obs', 'hist', obs.subject), 0, HISTORY_MAX - 1);
+      read.get(this.#key('obs', 'last', hk));
+      read.lrange(this.#key('obs', 'hist', hk), 0, HISTORY_MAX - 1);
       read.get(this.#key('groupof', obs.subject));
       for (const r of rules) read.get(this.#key('rule', r.id, obs.subject));
       const replies = (await read.exec()) ?? [];
@@ -108,7 +109,8 @@ export class RuleEngine {
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });
-      write.set(this.#key('obs', 'last', obs.subject), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+      if (obs.gone) write.del(this.#key('obs', 'last', hk), this.#key('obs', 'hist', hk));
+      else write.set(this.#key('obs', 'last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
       if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
       if (obs.summary !== undefined) {
         const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary };
@@ -117,10 +119,10 @@ export class RuleEngine {
         write.hset(this.#key('obs', 'latest'), obs.subject, JSON.stringify(latest));
       }
       const numbers = numericValues(obs.values);
-      if (Object.keys(numbers).length) {
-        write.lpush(this.#key('obs', 'hist', obs.subject), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
-        write.ltrim(this.#key('obs', 'hist', obs.subject), 0, HISTORY_MAX - 1);
-        write.expire(this.#key('obs', 'hist', obs.subject), STATE_TTL_S);
+      if (Object.keys(numbers).length && !obs.gone) {
+        write.lpush(this.#key('obs', 'hist', hk), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
+        write.ltrim(this.#key('obs', 'hist', hk), 0, HISTORY_MAX - 1);
+        write.expire(this.#key('obs', 'hist', hk), STATE_TTL_S);
       }
       if (!opts.dryRun) await write.exec();
     }
@@ -133,6 +135,12 @@ export class RuleEngine {
     const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
     if (stale.length) await this.redis.hdel(this.#key('obs', 'latest'), ...stale.map((l) => l.subject));
     return all.filter((l) => !stale.includes(l)).sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  }
+
+  /** The groups other connectors put these subjects in (a disk in its pool), or null: so an alert about a disk joins its pool's incident. */
+  async groupsOf(subjects: string[]): Promise<(string | null)[]> {
+    if (subjects.length === 0) return [];
+    return this.redis.mget(subjects.map((s) => this.#key('groupof', s)));
   }
 
   /** The kept history of a subject, oldest first (for MCP tools and people). */

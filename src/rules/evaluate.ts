@@ -4,7 +4,7 @@
  * out. Like Prometheus, a condition must hold for `for:` (observations and/or time) before it
  * fires, and a firing rule whose condition stops holding is resolved once.
  */
-import { stableHash } from '../incidents/fingerprint.ts';
+import { labGroupKey, stableHash } from '../incidents/fingerprint.ts';
 import type { Anomaly, Link } from '../incidents/types.ts';
 import type { CelContext } from './cel.ts';
 import type { Rule } from './load.ts';
@@ -108,7 +108,7 @@ function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firin
     status,
     startsAt: since,
     ...(status === 'resolved' ? { endsAt: obs.at } : {}),
-    groupKey: `${obs.source === 'alertmanager' ? 'alertmanager' : 'watch'}:${obs.host}|${obs.group ?? obs.subject}`,
+    groupKey: labGroupKey(obs.host, obs.group ?? obs.subject),
   };
 }
 
@@ -117,7 +117,7 @@ export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, stat
   const prior: RuleState = state ?? { count: 0, firing: false };
   let holds: boolean;
   try {
-    holds = rule.when(ctx);
+    holds = obs.gone ? false : rule.when(ctx);
   } catch (e) {
     return { rule, verdict: 'error', state: prior, error: `${rule.id} on ${obs.subject}: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -152,5 +152,6 @@ export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, stat
 
 /** The rules that apply to an observation. */
 export function rulesFor(rules: Rule[], obs: Observation): Rule[] {
-  return rules.filter((r) => (r.source === '*' || r.source === obs.source) && r.kind === obs.kind);
+  if (obs.rule) return rules.filter((r) => r.id === obs.rule);
+  return rules.filter((r) => !r.query && (r.source === '*' || r.source === obs.source) && r.kind === obs.kind);
 }

@@ -20,6 +20,13 @@ export const ruleSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{2,80}$/, 'lower-case letters, digits and "-", e.g. smart-reallocated-sectors'),
   source: z.string().min(1),
   kind: z.string().min(1),
+  /**
+   * For sources that answer queries (prometheus): the query whose every returned series becomes
+   * an observation for this rule alone, with `values.value` and the series' labels.
+   */
+  query: z.string().min(1).max(4000).optional(),
+  /** the subject of each returned series, a template over values (e.g. "if:{{ values.device }}"); default: its labels */
+  subject: z.string().min(1).optional(),
   /** CEL condition over values, prev, delta, rate, subject, host, now */
   when: z.string().min(1),
   for: forSpec.default(1),
@@ -38,13 +45,14 @@ const fileSchema = z.strictObject({ rules: z.array(z.unknown()).min(1, 'a rule f
 
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
-export interface Rule extends Omit<RuleSpec, 'when' | 'escalate' | 'summary' | 'description' | 'for'> {
+export interface Rule extends Omit<RuleSpec, 'when' | 'escalate' | 'summary' | 'description' | 'for' | 'subject'> {
   file: string;
   line: number;
   when: Condition;
   escalate: { when: Condition; severity: RuleSpec['severity'] }[];
   summary: Template;
   description?: Template;
+  subject?: Template;
   /** consecutive observations the condition must hold */
   forCount: number;
   /** and for at least this long (ms) */
@@ -103,14 +111,17 @@ function compile(spec: RuleSpec, where: (path: (string | number)[]) => string, p
   const escalate = spec.escalate.map((e, i) => ({ when: attempt(['escalate', i, 'when'], () => compileCondition(e.when)), severity: e.severity }));
   const summary = attempt(['summary'], () => compileTemplate(spec.summary));
   const description = spec.description === undefined ? undefined : attempt(['description'], () => compileTemplate(spec.description!));
+  const subject = spec.subject === undefined ? undefined : attempt(['subject'], () => compileTemplate(spec.subject!));
+  if (spec.subject !== undefined && spec.query === undefined) problems.push(`${where(['subject'])}: subject: only a rule with a query names its subjects (collectors name theirs)`);
   if (problems.length > before || !when || !summary) return null;
-  const { when: _w, escalate: _e, summary: _s, description: _d, for: forSpec, ...rest } = spec;
+  const { when: _w, escalate: _e, summary: _s, description: _d, subject: _sub, for: forSpec, ...rest } = spec;
   return {
     ...rest,
     when,
     escalate: escalate.map((e) => ({ when: e.when!, severity: e.severity })),
     summary,
     ...(description ? { description } : {}),
+    ...(subject ? { subject } : {}),
     forCount: typeof forSpec === 'number' ? forSpec : 1,
     forMs: typeof forSpec === 'string' ? msOf(forSpec) : 0,
     text: { when: spec.when },

@@ -24,6 +24,18 @@ export interface Observation {
   summary?: string;
   /** the value whose trend the overview shows as an arrow (e.g. reallocated_sectors, capacity_pct) */
   trend?: string;
+  /**
+   * Made for one rule only (a series its query returned): only that rule sees it, and its
+   * history is kept apart from other rules' readings of the same subject.
+   */
+  rule?: string;
+  /** The subject is gone (a series no longer returned): what held about it no longer does. */
+  gone?: boolean;
+}
+
+/** Where an observation's last values and history are kept. */
+export function historyKey(obs: Pick<Observation, 'subject' | 'rule'>): string {
+  return obs.rule ? `${obs.subject}#${obs.rule}` : obs.subject;
 }
 
 /** The latest reading of a subject, as the digest lists it. */

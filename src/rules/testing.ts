@@ -16,6 +16,9 @@
  *         - at: +1d
  *           values: { reallocated_sectors: 4 }   # merged over the previous step's values
  *           expect: [{ rule: smart-reallocated-sectors, severity: warning, summary: "4 reallocated" }]
+ *
+ * A query rule's series is tested with `rule: <id>` (observed for that rule alone) and a step may
+ * say `gone: true` (the series is no longer returned).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
@@ -45,12 +48,16 @@ const testFile = z.strictObject({
         source: z.string(),
         kind: z.string(),
         subject: z.string(),
+        /** for a query rule: the series is observed for this rule alone, as its collector does */
+        rule: z.string().optional(),
         host: z.string().default('testhost'),
         steps: z
           .array(
             z.strictObject({
               at: z.union([z.string(), z.date()]),
               values: z.record(z.string(), z.unknown()).default({}),
+              /** the series is no longer returned */
+              gone: z.boolean().default(false),
               expect: z.array(expectation),
             }),
           )
@@ -90,7 +97,7 @@ function runOne(rules: Rule[], t: z.infer<typeof testFile>['tests'][number]): st
   t.steps.forEach((step, i) => {
     time = nextTime(step.at, time);
     values = { ...values, ...step.values };
-    const obs: Observation = { source: t.source, kind: t.kind, subject: t.subject, host: t.host, at: time.toISOString(), values };
+    const obs: Observation = { source: t.source, kind: t.kind, subject: t.subject, host: t.host, at: time.toISOString(), values, ...(t.rule ? { rule: t.rule } : {}), ...(step.gone ? { gone: true } : {}) };
     const ctx = contextFor(obs, prev, history, time);
     const got = [];
     for (const rule of rulesFor(rules, obs)) {

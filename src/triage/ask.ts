@@ -23,11 +23,12 @@ export async function ask(
   audit: AuditLog,
   secrets: string[],
   onToolCall: (name: string, input: unknown) => void = () => {},
+  confirm?: (tool: ToolSpec, input: unknown) => Promise<boolean>,
 ): Promise<AskResult> {
   const client = new Anthropic({ apiKey: s.apiKey, ...(s.baseURL ? { baseURL: s.baseURL } : {}), maxRetries: 2, timeout: s.budgetMs });
   const scrub = makeScrubber(secrets);
   const defs = toolDefinitions(tools, false);
-  const ctx = { byName: new Map(tools.map((t) => [t.name, t])), seen: new Set<string>(), made: 0, maxCalls: s.maxToolCalls, maxBytes: s.toolResultBytes, audit, scrub, caller: 'cli' as const };
+  const ctx = { byName: new Map(tools.map((t) => [t.name, t])), seen: new Set<string>(), made: 0, maxCalls: s.maxToolCalls, maxBytes: s.toolResultBytes, audit, scrub, caller: 'cli' as const, ...(confirm ? { confirm } : {}) };
   const messages: Anthropic.MessageParam[] = [{ role: 'user', content: scrub(question) }];
   const tokens = { input: 0, output: 0 };
   for (let turn = 1; turn <= s.maxTurns; turn++) {

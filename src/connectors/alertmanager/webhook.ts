@@ -6,7 +6,7 @@
  * accepted and ignored; only what labwatch needs is required.
  */
 import * as z from 'zod';
-import { labelsFingerprint, normaliseSeverity } from '../../incidents/fingerprint.ts';
+import { labGroupKey, labelsFingerprint, normaliseSeverity } from '../../incidents/fingerprint.ts';
 import type { Anomaly, Link } from '../../incidents/types.ts';
 import { issueMessage, issuePath } from '../../util/zod.ts';
 import { PayloadError, type WebhookIntake } from '../types.ts';
@@ -112,15 +112,19 @@ export function alertsToAnomalies(payload: AlertmanagerPayload): Anomaly[] {
     const annotations = alert.annotations ?? {};
     const rule = labels.alertname ?? 'unnamed alert';
     const host = hostOf(labels);
-    // Alertmanager's groupKey is stable per route and group; old senders lack it.
-    const groupKey = `alertmanager:${payload.groupKey ?? `${rule}|${labels.instance ?? host}`}`;
+    // An alert that names a disk by serial (smartctl_exporter's serial_number, node_exporter's
+    // serial) is about disk:<serial>: it joins labwatch's own incident for that disk (or its pool).
+    const serial = labels.serial_number ?? labels.serial;
+    const disk = serial && host ? `disk:${serial}` : undefined;
+    // Otherwise Alertmanager's groupKey: stable per route and group; old senders lack it.
+    const groupKey = disk ? labGroupKey(host, disk) : `alertmanager:${payload.groupKey ?? `${rule}|${labels.instance ?? host}`}`;
     const endsAt = alert.endsAt && !alert.endsAt.startsWith('0001-') ? new Date(alert.endsAt).toISOString() : undefined;
     return {
       fingerprint: alert.fingerprint ?? labelsFingerprint(labels),
       source: 'alertmanager',
       rule,
       severity: normaliseSeverity(labels.severity),
-      subject: labels.instance ?? host,
+      subject: disk ?? labels.instance ?? host,
       host,
       summary: annotations.summary ?? annotations.message ?? annotations.title ?? (host ? `${rule} on ${host}` : rule),
       ...(annotations.description ? { description: annotations.description } : {}),
