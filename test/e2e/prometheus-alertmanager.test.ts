@@ -1,0 +1,216 @@
+/**
+ * labwatch between the real Prometheus, Alertmanager and node_exporter (Debian's packages),
+ * started here on loopback ports with temporary data. Prometheus scrapes node_exporter (whose
+ * textfile collector is the test's switch) and labwatch's /metrics, evaluates test alerts with a
+ * short `for:`, and Alertmanager sends them to labwatch's webhook with a bearer token. The model is
+ * scripted, but the tools it calls hit the real Prometheus and Alertmanager.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTool } from '../../src/tools/run.ts';
+import { ScriptedAnthropic } from '../helpers/anthropic.ts';
+import { SECRETS, startLab, type Lab } from '../helpers/lab.ts';
+import { PEER_BINS, peersMissing, startPeer, type Peer } from '../helpers/peers.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
+const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const SERIAL = 'MSK423Y20S3HBC'; // the failing drive in sata-hdd-failing-usb-jmicron-reallocated-exit216.json
+const HOST = hostname();
+const skip = peersMissing();
+
+const report = (summary: string, action: string, fact = { text: 'lab_trigger is 1', tool_call: 'prometheus_query {"expr":"lab_trigger"}' }) => ({
+  summary,
+  facts: [fact],
+  causes: [{ text: 'The test switch is on', confidence: 'high' }],
+  actions: [{ text: action, urgency: 'soon' }],
+  not_checked: [],
+});
+
+describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, timeout: 110_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'labwatch-peers-'));
+  const textfiles = join(dir, 'textfile');
+  const peers: Peer[] = [];
+  let prom: Peer;
+  let am: Peer;
+  let lab: Lab;
+  let api: ScriptedAnthropic;
+  /** node_exporter's textfile collector is the switch the alerts depend on */
+  const trigger = (link: 0 | 1, disk: 0 | 1) =>
+    writeFileSync(join(textfiles, 'lab.prom'), `# HELP lab_trigger test switch\n# TYPE lab_trigger gauge\nlab_trigger{scenario="link"} ${link}\nlab_trigger{scenario="disk"} ${disk}\n`);
+  const promQuery = async (expr: string) =>
+    ((await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+
+  before(async () => {
+    const [promPort, amPort, nodePort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    // The failing drive labwatch's own SMART collector reads (through the fixture-replaying smartctl).
+    const smart = join(dir, 'smart');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(smart);
+    mkdirSync(textfiles);
+    const scan = JSON.parse(readFileSync(join(SMART, 'scan-json.json'), 'utf8')) as { devices: { name: string }[] };
+    scan.devices = scan.devices.filter((d) => d.name === '/dev/sda');
+    writeFileSync(join(smart, 'scan.json'), JSON.stringify(scan));
+    copyFileSync(join(SMART, 'sata-hdd-failing-usb-jmicron-reallocated-exit216.json'), join(smart, 'sda.json'));
+    writeFileSync(join(smart, 'sda.exit'), '216');
+    process.env.FAKE_SMARTCTL_DIR = smart;
+    trigger(0, 0);
+
+    api = await new ScriptedAnthropic().start();
+    lab = await startLab({
+      anthropic: { base_url: api.url, max_turns: 4, max_tool_calls: 3, budget: '20s' },
+      watchYaml: `watch:\n  smart: { enabled: true, schedule: "0 0 1 1 *", smartctl: ${join(BIN, 'smartctl')} }\n  zfs: { enabled: false }\n  host: { enabled: false }\n  prometheus: { schedule: "0 0 1 1 *" }`,
+      extraYaml: `prometheus:\n  url: http://127.0.0.1:${promPort}\n  timeout: 3s\nalertmanager:\n  url: http://127.0.0.1:${amPort}\n  timeout: 3s`,
+    });
+    const labHostPort = new URL(lab.url).host;
+
+    peers.push(
+      await startPeer('node_exporter', PEER_BINS.nodeExporter, [`--web.listen-address=127.0.0.1:${nodePort}`, `--collector.textfile.directory=${textfiles}`, '--collector.disable-defaults', '--collector.textfile', '--collector.netdev', '--collector.filesystem', '--collector.time', '--collector.loadavg'], `http://127.0.0.1:${nodePort}`, '/metrics'),
+    );
+
+    writeFileSync(join(dir, 'token'), SECRETS.httpToken);
+    writeFileSync(
+      join(dir, 'alertmanager.yml'),
+      `route:\n  receiver: labwatch\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n  - name: labwatch\n    webhook_configs:\n      - url: ${lab.url}/webhook/alertmanager\n        send_resolved: true\n        http_config:\n          authorization: { type: Bearer, credentials_file: ${join(dir, 'token')} }\n`,
+    );
+    am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'], `http://127.0.0.1:${amPort}`, '/-/ready');
+    peers.push(am);
+
+    writeFileSync(
+      join(dir, 'alerts.yml'),
+      [
+        'groups:',
+        '  - name: labtest',
+        '    rules:',
+        '      - alert: TrunkLinkErrors',
+        '        expr: lab_trigger{scenario="link"} == 1',
+        '        for: 1s',
+        '        labels: { severity: critical }',
+        '        annotations: { summary: "CRC errors on the trunk to the NAS" }',
+        '      - alert: SmartDeviceReallocatedSectors',
+        '        expr: lab_trigger{scenario="disk"} == 1',
+        '        for: 1s',
+        `        labels: { severity: warning, serial_number: ${SERIAL}, instance: "${HOST}:9633" }`,
+        '        annotations: { summary: "Drive reallocated sectors (smartctl_exporter)" }',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }',
+        `rule_files: [ ${join(dir, 'alerts.yml')} ]`,
+        `alerting: { alertmanagers: [ { static_configs: [ { targets: ['127.0.0.1:${amPort}'] } ] } ] }`,
+        'scrape_configs:',
+        `  - { job_name: node, static_configs: [ { targets: ['127.0.0.1:${nodePort}'] } ] }`,
+        `  - { job_name: labwatch, static_configs: [ { targets: ['${labHostPort}'] } ] }`,
+        `  - { job_name: nas-exporter, static_configs: [ { targets: ['127.0.0.1:${deadPort}'] } ] }`,
+        '',
+      ].join('\n'),
+    );
+    prom = await startPeer('prometheus', PEER_BINS.prometheus, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], `http://127.0.0.1:${promPort}`, '/-/ready');
+    peers.push(prom);
+    await waitFor('the first scrapes', async () => (await promQuery('up')).length === 3, 10_000, 200);
+  });
+
+  after(async () => {
+    await lab?.stop();
+    await Promise.all(peers.map((p) => p.stop()));
+    await api?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("an alert travels Prometheus → Alertmanager → labwatch; Claude's tools read the real Prometheus and Alertmanager; then it resolves", async () => {
+    // Prometheus scrapes labwatch itself.
+    const up = await waitFor('labwatch scraped', async () => (await promQuery('up{job="labwatch"}'))[0]?.value[1] === '1', 10_000, 200);
+    assert.ok(up);
+
+    api.script(
+      { toolUse: [{ name: 'prometheus_query', input: { expr: 'lab_trigger' } }] },
+      { toolUse: [{ name: 'alertmanager_alerts', input: {} }] },
+      { toolUse: [{ name: 'submit_report', input: report('The trunk to the NAS is logging CRC errors.', 'Replace the trunk patch cable') }] },
+    );
+    const before = lab.smtp.messages.length;
+    trigger(1, 0);
+    const mail = await waitFor('the report email', () => lab.smtp.messages[before], 30_000, 100);
+    assert.match(mail.parsed.subject ?? '', /CRC errors on the trunk to the NAS/);
+    assert.match(mail.parsed.text ?? '', /Replace the trunk patch cable/);
+
+    // What the tools returned came from the real Prometheus and Alertmanager.
+    const resultOf = (req: number) => (api.requests[req]!.body.messages.at(-1)!.content as { content: string }[])[0]!.content;
+    assert.ok(resultOf(1).includes('scenario=\\"link\\"} = 1'), resultOf(1));
+    assert.match(resultOf(2), /TrunkLinkErrors/);
+    assert.match(resultOf(2), /active/);
+
+    // The condition clears: Prometheus resolves, Alertmanager sends the resolution, labwatch threads it.
+    trigger(0, 0);
+    const resolved = await waitFor('the resolution email', () => lab.smtp.messages.slice(before + 1).find((m) => /RESOLVED/.test(m.parsed.subject ?? '')), 30_000, 100);
+    assert.equal(resolved.parsed.inReplyTo, mail.parsed.messageId);
+    const audited = readFileSync(lab.config.audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { caller: string; tool: string; outcome: string });
+    assert.deepEqual(audited.filter((a) => a.caller === 'triage').map((a) => [a.tool, a.outcome]), [['prometheus_query', 'ok'], ['alertmanager_alerts', 'ok']]);
+  });
+
+  test("labwatch's SMART collector and Alertmanager report the same disk: one incident, not two", async () => {
+    await lab.drained();
+    api.script(
+      { toolUse: [{ name: 'submit_report', input: report(`Drive ${SERIAL} is failing.`, `Replace drive ${SERIAL} within 7 days`, { text: 'SMART health FAILED', tool_call: 'smart_drive_health' }) }] },
+      { toolUse: [{ name: 'submit_report', input: report(`Drive ${SERIAL} is failing; Alertmanager agrees.`, `Replace drive ${SERIAL} within 7 days`, { text: 'smartctl_exporter alert', tool_call: 'alertmanager_alerts' }) }] },
+    );
+    const run = await lab.daemon.watcher.run('smart');
+    const ours = run.anomalies.filter((a) => a.subject === `disk:${SERIAL}` && a.status === 'firing');
+    assert.ok(ours.length > 0, 'the collector raises the failing drive');
+    const incidentsBefore = await lab.daemon.store.listRecent(50);
+    const diskIncident = incidentsBefore.find((i) => Object.values(i.anomalies).some((a) => a.subject === `disk:${SERIAL}`));
+    assert.ok(diskIncident);
+
+    trigger(0, 1);
+    await waitFor('the alert to join the disk incident', async () => {
+      const i = await lab.daemon.store.getIncident(diskIncident.id);
+      return i && Object.values(i.anomalies).some((a) => a.source === 'alertmanager' && a.rule === 'SmartDeviceReallocatedSectors');
+    }, 30_000, 200);
+    const after = await lab.daemon.store.listRecent(50);
+    const aboutDisk = after.filter((i) => i.status === 'firing' && Object.values(i.anomalies).some((a) => a.subject === `disk:${SERIAL}`));
+    assert.deepEqual(aboutDisk.map((i) => i.id), [diskIncident.id], 'one incident about the disk');
+    trigger(0, 0);
+  });
+
+  test('PromQL rules run against the real Prometheus: every shipped query is accepted, and a dead target raises an incident', async () => {
+    await lab.drained();
+    api.script({ toolUse: [{ name: 'submit_report', input: report('The NAS exporter is down.', 'Check the exporter on the NAS', { text: 'up is 0', tool_call: 'prometheus_targets' }) }] });
+    await waitFor('the dead target to be scraped', async () => (await promQuery('up{job="nas-exporter"}'))[0]?.value[1] === '0', 10_000, 200);
+    const first = await lab.daemon.watcher.run('prometheus');
+    assert.equal(first.error, undefined);
+    const health = first.observations.filter((o) => o.kind === 'query');
+    assert.ok(health.length >= 6, 'one health reading per shipped PromQL rule');
+    assert.deepEqual(health.filter((o) => o.values.ok !== true).map((o) => `${o.values.rule}: ${o.values.error}`), [], 'Prometheus 2.42 accepts every shipped query');
+    assert.ok(first.observations.some((o) => o.rule === 'prometheus-interface-errors'), 'node_exporter interfaces are read');
+    const before = lab.ntfy.published.length;
+    const second = await lab.daemon.watcher.run('prometheus');
+    const down = second.anomalies.find((a) => a.rule === 'prometheus-target-down');
+    assert.ok(down, 'up == 0 for two runs fires');
+    assert.match(down.subject, /^target:nas-exporter\/127\.0\.0\.1:\d+$/);
+    assert.equal(down.summary, `Prometheus cannot scrape nas-exporter at ${down.subject.split('/')[1]}`);
+    // A warning goes to ntfy at once (email waits for the digest), carrying Claude's report.
+    const push = await waitFor('the target-down notification', () => lab.ntfy.published.slice(before).find((m) => m.body.includes('Check the exporter on the NAS')), 20_000, 100).catch((e: Error) => {
+      throw new Error(`${e.message}; got: ${lab.ntfy.published.slice(before).map((m) => `${String(m.headers.title)}: ${m.body.slice(0, 200)}`).join(' | ')}`);
+    });
+    assert.match(String(push.headers.title), /nas-exporter/);
+  });
+
+  test('Prometheus down: the tools and the collector say so clearly, and nothing blocks', async () => {
+    await prom.stop();
+    const tool = lab.daemon.hub && (await lab.daemon.hub.tools()).find((t) => t.name === 'prometheus_query')!;
+    const r = await runTool(tool, { expr: 'up' }, { record: async () => {} }, { caller: 'cli' });
+    assert.equal(r.status, 'error');
+    assert.match(r.text, new RegExp(`cannot reach Prometheus at ${prom.url.replace(/[.]/g, '\\.')}`));
+    const run = await lab.daemon.watcher.run('prometheus');
+    assert.match(run.error ?? '', /cannot reach Prometheus/);
+    const ready = await fetch(`${lab.url}/readyz`);
+    assert.equal(ready.status, 200, 'a dead Prometheus does not make labwatch unready');
+  });
+});
