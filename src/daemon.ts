@@ -87,7 +87,12 @@ export class Daemon {
     );
     this.notifiers = buildNotifiers(config, log);
     // The tools Claude may call: the same read-only set people get over MCP.
-    const toolbox = buildToolbox(config, { redis: this.redis, store: this.store, engine: this.rules });
+    const toolbox = buildToolbox(config, {
+      redis: this.redis,
+      store: this.store,
+      engine: this.rules,
+      onToolCall: (e) => this.metrics.toolCalls.inc({ tool: e.tool, caller: e.caller, outcome: e.outcome }),
+    });
     const agent = agentSettings(config);
     this.hub = buildHub(config, toolbox.tools, VERSION, log);
     const hub = this.hub;

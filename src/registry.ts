@@ -33,7 +33,7 @@ import { NtfyNotifier } from './notify/ntfy.ts';
 import type { RuleEngine } from './rules/engine.ts';
 import type { Rule } from './rules/load.ts';
 import type { Logger } from './telemetry/log.ts';
-import { Audit } from './tools/audit.ts';
+import { Audit, type AuditEntry } from './tools/audit.ts';
 import type { ToolSpec } from './tools/types.ts';
 import type { Scheduled } from './watch/index.ts';
 
@@ -110,7 +110,7 @@ export function auditFile(cfg: Config): string {
 }
 
 /** Every diagnostic tool, over the same readers the collectors use, and the audit trail they write to. */
-export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine }): { tools: ToolSpec[]; audit: Audit } {
+export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine; onToolCall?: (e: AuditEntry) => void }): { tools: ToolSpec[]; audit: Audit } {
   const w = cfg.watch;
   const tools: ToolSpec[] = [];
   if (deps.store) tools.push(...incidentTools(deps.store));
@@ -126,6 +126,7 @@ export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: Inciden
     file: auditFile(cfg),
     ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
     secrets: secretValues(cfg),
+    ...(deps.onToolCall ? { onRecord: deps.onToolCall } : {}),
   });
   return { tools, audit };
 }

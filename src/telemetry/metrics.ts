@@ -58,6 +58,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly toolCalls = new Counter({
+    name: 'labwatch_tool_calls_total',
+    help: 'Diagnostic tool calls by tool, caller (triage, mcp, cli) and outcome (ok, no_data, error).',
+    labelNames: ['tool', 'caller', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly triageOutcome = new Counter({
     name: 'labwatch_triage_outcome_total',
     help: 'AI triage outcomes: ai (a report from Claude) or fallback (the deterministic report, with why).',

@@ -27,12 +27,22 @@ export class Audit implements AuditLog {
   readonly #scrub: (s: string) => string;
 
   constructor(
-    private readonly opts: { file?: string; maxFileBytes?: number; keep?: number; redis?: Redis; stream?: string; secrets?: string[] },
+    private readonly opts: {
+      file?: string;
+      maxFileBytes?: number;
+      keep?: number;
+      redis?: Redis;
+      stream?: string;
+      secrets?: string[];
+      /** told of every call (the daemon counts them in labwatch_tool_calls_total) */
+      onRecord?: (e: AuditEntry) => void;
+    },
   ) {
     this.#scrub = makeScrubber(opts.secrets ?? []);
   }
 
   async record(e: AuditEntry): Promise<void> {
+    this.opts.onRecord?.(e);
     const line = this.#scrub(JSON.stringify(e));
     if (this.opts.file) await this.#append(this.opts.file, line + '\n');
     if (this.opts.redis && this.opts.stream)

@@ -153,6 +153,7 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     assert.equal(resolved.parsed.inReplyTo, mail.parsed.messageId);
     const audited = readFileSync(lab.config.audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { caller: string; tool: string; outcome: string });
     assert.deepEqual(audited.filter((a) => a.caller === 'triage').map((a) => [a.tool, a.outcome]), [['prometheus_query', 'ok'], ['alertmanager_alerts', 'ok']]);
+    assert.match(await (await fetch(`${lab.url}/metrics`)).text(), /^labwatch_tool_calls_total\{tool="prometheus_query",caller="triage",outcome="ok"\} 1$/m);
   });
 
   test("labwatch's SMART collector and Alertmanager report the same disk: one incident, not two", async () => {
@@ -210,6 +211,7 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     assert.match(r.text, new RegExp(`cannot reach Prometheus at ${prom.url.replace(/[.]/g, '\\.')}`));
     const run = await lab.daemon.watcher.run('prometheus');
     assert.match(run.error ?? '', /cannot reach Prometheus/);
+    assert.match(await (await fetch(`${lab.url}/metrics`)).text(), /^labwatch_collector_runs_total\{collector="prometheus",outcome="error"\} 1$/m);
     const ready = await fetch(`${lab.url}/readyz`);
     assert.equal(ready.status, 200, 'a dead Prometheus does not make labwatch unready');
   });
