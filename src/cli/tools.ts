@@ -111,8 +111,13 @@ export async function toolsCall(name: string, json: string | undefined, opts: { 
 }
 
 export async function mcpStdio(opts: { config?: string }): Promise<void> {
-  const { tools, audit } = await toolbox(opts.config);
-  await serveStdio({ tools, audit, version: pkg.version });
+  const { tools, audit, redis } = await toolbox(opts.config);
+  const server = await serveStdio({ tools, audit, version: pkg.version });
+  // The client closing our stdin is the end of the session (the SDK's transport does not watch for
+  // it): let go of Redis so the process exits at once instead of waiting for the client's SIGTERM.
+  process.stdin.once('end', () => {
+    void server.close().finally(() => redis.disconnect());
+  });
 }
 
 /** `labwatch audit`: the tool calls recorded in Redis, oldest first; --follow keeps printing new ones. */
