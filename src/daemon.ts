@@ -86,6 +86,10 @@ export class Daemon {
       },
     );
     this.notifiers = buildNotifiers(config, log);
+    // Series that alerts watch start at 0, so increase() sees their first step after a restart.
+    for (const channel of this.notifiers.keys()) for (const outcome of ['sent', 'failed', 'gave_up', 'circuit_open']) this.metrics.notifications.inc({ channel, outcome }, 0);
+    for (const { source } of WEBHOOK_INTAKES) for (const outcome of ['accepted', 'invalid', 'unauthorized', 'unavailable']) this.metrics.webhookRequests.inc({ source, outcome }, 0);
+    for (const outcome of ['ai', 'fallback']) this.metrics.triageOutcome.inc({ outcome }, 0);
     // The tools Claude may call: the same read-only set people get over MCP.
     const toolbox = buildToolbox(config, {
       redis: this.redis,

@@ -50,6 +50,7 @@ export class Watcher {
   ) {
     this.#runs = new Counter({ name: 'labwatch_collector_runs_total', help: 'Collector runs by outcome (ok, error, timeout).', labelNames: ['collector', 'outcome'], registers: [registry] });
     this.#duration = new Histogram({ name: 'labwatch_collector_duration_seconds', help: 'How long a collector run took, rules included.', labelNames: ['collector'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
+    for (const s of scheduled) for (const outcome of ['ok', 'error', 'timeout']) this.#runs.inc({ collector: s.collector.name, outcome }, 0);
     this.#observed = new Gauge({ name: 'labwatch_observed', help: 'The latest numeric value labwatch observed per subject (temperature, sectors, errors, capacity…).', labelNames: ['source', 'kind', 'subject', 'key'], registers: [registry] });
   }
 
