@@ -65,7 +65,7 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     lab = await startLab({
       anthropic: { base_url: api.url, max_turns: 4, max_tool_calls: 3, budget: '20s' },
       watchYaml: `watch:\n  smart: { enabled: true, schedule: "0 0 1 1 *", smartctl: ${join(BIN, 'smartctl')} }\n  zfs: { enabled: false }\n  host: { enabled: false }\n  prometheus: { schedule: "0 0 1 1 *" }`,
-      extraYaml: `prometheus:\n  url: http://127.0.0.1:${promPort}\n  timeout: 3s\nalertmanager:\n  url: http://127.0.0.1:${amPort}\n  timeout: 3s`,
+      extraYaml: `prometheus:\n  url: http://127.0.0.1:${promPort}\n  timeout: 3s\nalertmanager:\n  url: http://127.0.0.1:${amPort}\n  timeout: 3s\n  write_tools: [alertmanager_create_silence]`,
     });
     const labHostPort = new URL(lab.url).host;
 
@@ -141,6 +141,10 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     assert.match(mail.parsed.subject ?? '', /CRC errors on the trunk to the NAS/);
     assert.match(mail.parsed.text ?? '', /Replace the trunk patch cable/);
 
+    // Triage is offered the read tools of both, never the enabled write tool (nobody is there to confirm it).
+    const offered = api.requests[0]!.body.tools.map((t) => t.name);
+    assert.ok(['prometheus_query', 'prometheus_query_range', 'prometheus_targets', 'alertmanager_alerts', 'alertmanager_silences'].every((n) => offered.includes(n)), offered.join(' '));
+    assert.ok(!offered.includes('alertmanager_create_silence'));
     // What the tools returned came from the real Prometheus and Alertmanager.
     const resultOf = (req: number) => (api.requests[req]!.body.messages.at(-1)!.content as { content: string }[])[0]!.content;
     assert.ok(resultOf(1).includes('scenario=\\"link\\"} = 1'), resultOf(1));
