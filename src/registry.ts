@@ -64,29 +64,22 @@ function watching(name: string, enabled: boolean | 'auto', binary: string, log?:
   return found;
 }
 
+/** How an HTTP API client logs in, from its block's httpAuth keys and the secrets read for them. */
+function loginOf(block: { basic_auth?: { username: string } | undefined }, token?: string, password?: string) {
+  return { ...(token ? { bearerToken: token } : {}), ...(block.basic_auth && password ? { basicAuth: { username: block.basic_auth.username, password } } : {}) };
+}
+
 /** The Prometheus API client, when a `prometheus:` block is set. */
 function prometheusClient(cfg: Config): PrometheusClient | undefined {
   const p = cfg.prometheus;
   if (!p) return undefined;
-  const password = cfg.secrets.prometheusPassword;
-  return new PrometheusClient({
-    url: p.url,
-    timeoutMs: ms(p.timeout),
-    ...(cfg.secrets.prometheusToken ? { bearerToken: cfg.secrets.prometheusToken } : {}),
-    ...(p.basic_auth && password ? { basicAuth: { username: p.basic_auth.username, password } } : {}),
-  });
+  return new PrometheusClient({ url: p.url, timeoutMs: ms(p.timeout), ...loginOf(p, cfg.secrets.prometheusToken, cfg.secrets.prometheusPassword) });
 }
 
 function alertmanagerApi(cfg: Config): AlertmanagerApi | undefined {
   const a = cfg.alertmanager;
   if (!a) return undefined;
-  const password = cfg.secrets.alertmanagerPassword;
-  return new AlertmanagerApi({
-    url: a.url,
-    timeoutMs: ms(a.timeout),
-    ...(cfg.secrets.alertmanagerToken ? { bearerToken: cfg.secrets.alertmanagerToken } : {}),
-    ...(a.basic_auth && password ? { basicAuth: { username: a.basic_auth.username, password } } : {}),
-  });
+  return new AlertmanagerApi({ url: a.url, timeoutMs: ms(a.timeout), ...loginOf(a, cfg.secrets.alertmanagerToken, cfg.secrets.alertmanagerPassword) });
 }
 
 /** Every system labwatch polls, from its `watch:` block; `rules` gives the current rules to collectors that run rule queries. */

@@ -10,9 +10,7 @@ import { alertmanagerConfig } from '../connectors/alertmanager/config.ts';
 import { prometheusConfig } from '../connectors/prometheus/config.ts';
 import { routeSchema } from '../notify/routes.ts';
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as "500ms", "30s", "5m", "4h" or "7d"');
+import { duration } from './parts.ts';
 
 export const redisConfig = z
   .strictObject({
@@ -294,10 +292,4 @@ export interface Config extends FileConfig {
   secrets: Secrets;
 }
 
-/** "30s" → 30000. The schema has already checked the shape. */
-export function ms(d: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
-  if (!m) throw new Error(`not a duration: ${d}`);
-  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
-}
+export { ms } from './parts.ts';

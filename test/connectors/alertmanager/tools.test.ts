@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { AlertmanagerApi } from '../../../src/connectors/alertmanager/api.ts';
-import { alertmanagerConfig, durationMs } from '../../../src/connectors/alertmanager/config.ts';
+import { alertmanagerConfig } from '../../../src/connectors/alertmanager/config.ts';
+import { ms as durationMs } from '../../../src/config/parts.ts';
 import { alertmanagerTools, CREATE_SILENCE_TOOL } from '../../../src/connectors/alertmanager/tools.ts';
 import { runTool } from '../../../src/tools/run.ts';
 import type { ToolSpec } from '../../../src/tools/types.ts';
@@ -216,7 +217,7 @@ test('config: defaults to read-only with a 10s timeout; mistakes are refused wit
   assert.match(bad({ url: 'http://admin:pw@am:9093' }), /^url: a URL without user:password@/);
   assert.match(bad({ url: 'http://am:9093', timeout: '10 seconds' }), /^timeout: a duration/);
   assert.match(bad({ url: 'http://am:9093', write_tools: ['alertmanager_delete_everything'] }), /^write_tools\.0: a write tool's name/);
-  assert.match(bad({ url: 'http://am:9093', bearer_token_file: '/t', basic_auth: { username: 'u', password_file: '/p' } }), /^basic_auth: .*exclusive/);
+  assert.match(bad({ url: 'http://am:9093', bearer_token_file: '/t', basic_auth: { username: 'u', password_file: '/p' } }), /^basic_auth: give bearer_token_file or basic_auth, not both/);
   assert.match(bad({ url: 'http://am:9093', token: 'x' }), /Unrecognized key/);
   assert.deepEqual(alertmanagerConfig.parse({ url: 'https://am.lan/am/', write_tools: [CREATE_SILENCE_TOOL] }).write_tools, ['alertmanager_create_silence']);
 });
