@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTool } from '../../src/tools/run.ts';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
+import { FIRING_AM021 } from '../helpers/payloads.ts';
 import { SECRETS, startLab, type Lab } from '../helpers/lab.ts';
 import { PEER_BINS, peersMissing, startPeer, type Peer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -218,5 +219,17 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     assert.match(await (await fetch(`${lab.url}/metrics`)).text(), /^labwatch_collector_runs_total\{collector="prometheus",outcome="error"\} 1$/m);
     const ready = await fetch(`${lab.url}/readyz`);
     assert.equal(ready.status, 200, 'a dead Prometheus does not make labwatch unready');
+
+    // An alert arrives while Prometheus is down and the API fails too: the fallback report runs the
+    // default checks and says which one could not be done, and why.
+    await lab.drained();
+    api.script({ status: 500, type: 'api_error' }, { status: 500, type: 'api_error' }, { status: 500, type: 'api_error' });
+    const before = lab.smtp.messages.length;
+    const payload = FIRING_AM021.replaceAll('DemoAlert', 'NasLoadHigh').replace('"server":"ni3"', '"server":"ni3","instance":"ni3:9100"');
+    assert.equal((await lab.post(payload)).status, 200);
+    const mail = await waitFor('the fallback report', () => lab.smtp.messages[before], 30_000, 100);
+    const text = mail.parsed.text ?? '';
+    assert.match(text, /AI triage failed \(the Anthropic API answered 500 after retries\)/);
+    assert.match(text, /could not check: cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+/);
   });
 });
