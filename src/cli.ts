@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { Daemon } from './daemon.ts';
-import { buildNotifiers } from './registry.ts';
+import { buildNotifiers, buildProbes } from './registry.ts';
 import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';
@@ -101,6 +101,13 @@ async function check(opts: { config?: string }): Promise<void> {
       bad((err as Error).message);
     } finally {
       await notifier.close();
+    }
+  }
+  for (const p of buildProbes(cfg, silent)) {
+    try {
+      ok(await p.probe());
+    } catch (err) {
+      bad(`${p.name}: ${(err as Error).message}`);
     }
   }
   if (problems.length) {

@@ -142,6 +142,32 @@ export function buildHub(cfg: Config, own: ToolSpec[], version: string, log: Log
   return new McpHub(own, servers, version, log);
 }
 
+/** What `labwatch check` asks of each configured API and MCP server: one line when it answers, an error when not. */
+export function buildProbes(cfg: Config, log: Logger): { name: string; probe(): Promise<string> }[] {
+  const probes: { name: string; probe(): Promise<string> }[] = [];
+  const prom = prometheusClient(cfg);
+  if (prom) probes.push({ name: 'prometheus', probe: async () => `Prometheus ${prom.baseUrl} (version ${(await prom.buildinfo()).data.version})` });
+  const am = alertmanagerApi(cfg);
+  if (am) probes.push({ name: 'alertmanager', probe: async () => `Alertmanager ${cfg.alertmanager!.url} (version ${(await am.status()).versionInfo?.version ?? '?'})` });
+  for (const server of cfg.mcp.servers)
+    probes.push({
+      name: `mcp ${server.name}`,
+      probe: async () => {
+        const hub = buildHub({ ...cfg, mcp: { servers: [server] } }, [], 'check', log);
+        try {
+          const tools = await hub.tools();
+          if (!hub.status()[0]?.up) throw new Error(`MCP server ${server.name} (${server.command ?? server.url}) is unreachable or refused labwatch; run with log.level debug for its output`);
+          const missing = server.tools.filter((t) => !tools.some((x) => x.name.endsWith(`__${t}`)));
+          if (missing.length) throw new Error(`MCP server ${server.name} does not offer ${missing.join(', ')}; check mcp.servers[].tools`);
+          return `MCP server ${server.name}: ${tools.map((t) => t.name).join(', ')}`;
+        } finally {
+          await hub.close();
+        }
+      },
+    });
+  return probes;
+}
+
 export function buildNotifiers(cfg: Config, log: Logger): Map<string, Notifier> {
   const notifiers = new Map<string, Notifier>();
   const { email, ntfy } = cfg.notify;

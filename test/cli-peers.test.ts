@@ -1,7 +1,7 @@
 /**
- * A write tool from the shell, against the real Alertmanager: it does not exist unless enabled in
- * config; enabled, it needs a person's yes (no terminal: refused, nothing sent) or --yes, and the
- * call is audited.
+ * The command line against the real Alertmanager: `labwatch check` probes the configured APIs and
+ * MCP servers; a write tool does not exist unless enabled in config, and enabled it needs a
+ * person's yes (no terminal: refused, nothing sent) or --yes, and the call is audited.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +51,23 @@ describe('alertmanager_create_silence from the shell', { skip: skip ?? false, ti
   after(async () => {
     await am?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('labwatch check: Alertmanager answers, a dead Prometheus and an MCP server lacking a tool are named', async () => {
+    const deadPort = await freePort();
+    const netlab = fileURLToPath(new URL('./helpers/external-mcp.ts', import.meta.url));
+    const file = join(dir, 'check.yaml');
+    writeFileSync(
+      file,
+      `redis: { url: "${TEST_REDIS_URL}", prefix: lwtest-check }\nwatch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }\n` +
+        `alertmanager: { url: "${am.url}" }\nprometheus: { url: "http://127.0.0.1:${deadPort}", timeout: 2s }\n` +
+        `mcp:\n  servers:\n    - name: netlab\n      command: ${process.execPath}\n      args: [--import, tsx, ${netlab}]\n      tools: [link_errors, vlan_list]\n`,
+    );
+    const r = await labwatch(['check', '--config', file], dir);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^ok {4}Alertmanager http:\/\/127\.0\.0\.1:\d+ \(version 0\.25\.\d+\)$/m);
+    assert.match(r.stdout, new RegExp(`^FAIL  prometheus: cannot reach Prometheus at http://127\\.0\\.0\\.1:${deadPort}`, 'm'));
+    assert.match(r.stdout, /^FAIL  mcp netlab: MCP server netlab does not offer vlan_list; check mcp\.servers\[\]\.tools$/m);
   });
 
   test('not enabled: the tool does not exist', async () => {
