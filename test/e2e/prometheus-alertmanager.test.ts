@@ -11,6 +11,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PrometheusClient } from '../../src/connectors/prometheus/client.ts';
+import { prometheusCollector } from '../../src/connectors/prometheus/collect.ts';
+import { contextFor, evaluateRule } from '../../src/rules/evaluate.ts';
+import { loadRules } from '../../src/rules/load.ts';
 import { runTool } from '../../src/tools/run.ts';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
@@ -206,6 +210,32 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
       throw new Error(`${e.message}; got: ${lab.ntfy.published.slice(before).map((m) => `${String(m.headers.title)}: ${m.body.slice(0, 200)}`).join(' | ')}`);
     });
     assert.match(String(push.headers.title), /nas-exporter/);
+  });
+
+  test('a series that stops being returned is reported gone, which resolves what it fired', async () => {
+    const rulesDir = join(dir, 'rules');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(rulesDir, { recursive: true });
+    writeFileSync(
+      join(rulesDir, 'switch.yaml'),
+      'rules:\n  - id: lab-switch-on\n    source: prometheus\n    kind: switch\n    query: lab_trigger\n    subject: "switch:{{ values.scenario }}"\n    when: values.value == 1\n    severity: info\n    summary: "{{ values.scenario }} is on"\n',
+    );
+    const rules = loadRules(rulesDir).rules;
+    const collector = prometheusCollector({ host: 'test', client: new PrometheusClient({ url: prom.url, timeoutMs: 3000 }), rules: () => rules });
+    trigger(1, 0);
+    await waitFor('the link switch on in Prometheus', async () => (await promQuery('lab_trigger{scenario="link"}'))[0]?.value[1] === '1', 10_000, 200);
+    const first = await collector.collect(AbortSignal.timeout(5000));
+    assert.deepEqual(first.filter((o) => o.rule === 'lab-switch-on').map((o) => [o.subject, o.values.value]).sort(), [['switch:disk', 0], ['switch:link', 1]]);
+    // node_exporter stops exporting the link series: Prometheus marks it stale at the next scrape.
+    writeFileSync(join(textfiles, 'lab.prom'), '# TYPE lab_trigger gauge\nlab_trigger{scenario="disk"} 0\n');
+    await waitFor('the link series gone from Prometheus', async () => (await promQuery('lab_trigger{scenario="link"}')).length === 0, 10_000, 200);
+    const second = await collector.collect(AbortSignal.timeout(5000));
+    const gone = second.filter((o) => o.gone);
+    assert.deepEqual(gone.map((o) => [o.subject, o.values.value]), [['switch:link', 1]], 'reported gone with its last values');
+    // Through the rules, gone resolves what fired.
+    const outcome = evaluateRule(rules[0]!, gone[0]!, contextFor(gone[0]!, undefined, [], new Date()), { count: 1, firing: true, since: new Date().toISOString() });
+    assert.equal(outcome.verdict, 'resolved');
+    trigger(0, 0);
   });
 
   test('Prometheus down: the tools and the collector say so clearly, and nothing blocks', async () => {
