@@ -45,9 +45,13 @@ export class Intake {
     });
   }
 
-  /** Resolves once every anomaly is committed; rejects if any group could not be (the sender should retry). */
-  async accept(given: Anomaly[]): Promise<Committed[]> {
-    const anomalies = await this.#regroup(given);
+  /**
+   * Resolves once every anomaly is committed; rejects if any group could not be (the sender should
+   * retry). `grouped`: the rule engine already put each in its subject's group (collectors), so the
+   * lookup is not done twice.
+   */
+  async accept(given: Anomaly[], opts: { grouped?: boolean } = {}): Promise<Committed[]> {
+    const anomalies = opts.grouped ? given : await this.#regroup(given);
     const groups = new Map<string, Anomaly[]>();
     for (const a of anomalies) {
       const g = groups.get(a.groupKey);

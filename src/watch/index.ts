@@ -86,7 +86,7 @@ export class Watcher {
       for (const o of observations)
         for (const [key, v] of Object.entries(o.values))
           if (typeof v === 'number' && Number.isFinite(v)) this.#observed.set({ source: o.source, kind: o.kind, subject: o.subject, key }, v);
-      if (result.anomalies.length) await this.intake.accept(result.anomalies);
+      if (result.anomalies.length) await this.intake.accept(result.anomalies, { grouped: true });
     }
     if (!error) this.#runs.inc({ collector: name, outcome: 'ok' });
     end();
