@@ -9,9 +9,18 @@ import { buildMcpServer, type ServerOptions } from './server.ts';
 
 export type McpHttpHandler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
 
-export function mcpHttpHandler(o: ServerOptions): McpHttpHandler {
+export interface McpHttpOptions extends ServerOptions {
+  /**
+   * Serve tools that are not read-only (`mcp.http_write_tools`). When false they are left out of
+   * the server entirely: not listed, and a call finds no such tool, so it never runs.
+   */
+  writeTools: boolean;
+}
+
+export function mcpHttpHandler({ writeTools, ...o }: McpHttpOptions): McpHttpHandler {
+  const served: ServerOptions = { ...o, tools: writeTools ? o.tools : o.tools.filter((t) => t.annotations.readOnly) };
   return async (req, res, body) => {
-    const server = buildMcpServer(o);
+    const server = buildMcpServer(served);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
