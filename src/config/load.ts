@@ -109,7 +109,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
         const key = issuePath(issue.path) || '(top level)';
         let msg = issueMessage(issue);
         if (issue.code === 'unrecognized_keys') {
-          const hints = issue.keys.map((k) => (inlineSecretHint[k] ? `${k}: secrets are not read inline, use ${inlineSecretHint[k]}` : k));
+          const hints = issue.keys.map((k) => (Object.hasOwn(inlineSecretHint, k) ? `${k}: secrets are not read inline, use ${inlineSecretHint[k]}` : k));
           msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${hints.join('; ')}`;
           return `${locate([...issue.path, issue.keys[0]!])}: ${key}: ${msg}`;
         }

@@ -1,5 +1,5 @@
 /** Deterministic identities: fingerprints, group hashes, and severity words mapped to one scale. */
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Severity } from './types.ts';
 
 /** Short, stable hex hash of the parts (NUL-separated, so ["ab","c"] ≠ ["a","bc"]). */
@@ -8,26 +8,32 @@ export function stableHash(parts: string[], length = 16): string {
   return hash('sha256', parts.join('\0'), 'hex').slice(0, length);
 }
 
-/** Hash of a label set, independent of key order. */
+/** Hash of a label set, independent of key order: stableHash of [k1, v1, k2, v2, …], without joining them first (values can be large). */
 export function labelsFingerprint(labels: Record<string, string>): string {
-  const keys = Object.keys(labels).sort();
-  return stableHash(keys.flatMap((k) => [k, labels[k] ?? '']));
+  const h = createHash('sha256');
+  Object.keys(labels)
+    .sort()
+    .forEach((k, i) => h.update(i === 0 ? k : `\0${k}`).update('\0').update(labels[k] ?? ''));
+  return h.digest('hex').slice(0, 16);
 }
 
-const SEVERITY_WORDS: Record<string, Severity> = {
-  critical: 'critical', crit: 'critical', page: 'critical', high: 'critical', error: 'critical',
-  emergency: 'critical', emerg: 'critical', alert: 'critical', major: 'critical', fatal: 'critical',
-  disaster: 'critical', p1: 'critical',
-  warning: 'warning', warn: 'warning', medium: 'warning', minor: 'warning', average: 'warning',
-  moderate: 'warning', p2: 'warning', p3: 'warning',
-  info: 'info', informational: 'info', information: 'info', low: 'info', notice: 'info',
-  none: 'info', debug: 'info', ok: 'info', p4: 'info', p5: 'info',
-};
+/** A Map, not an object: a severity label `constructor` or `__proto__` is a word, not Object's member. */
+const SEVERITY_WORDS = new Map<string, Severity>(
+  Object.entries({
+    critical: 'critical', crit: 'critical', page: 'critical', high: 'critical', error: 'critical',
+    emergency: 'critical', emerg: 'critical', alert: 'critical', major: 'critical', fatal: 'critical',
+    disaster: 'critical', p1: 'critical',
+    warning: 'warning', warn: 'warning', medium: 'warning', minor: 'warning', average: 'warning',
+    moderate: 'warning', p2: 'warning', p3: 'warning',
+    info: 'info', informational: 'info', information: 'info', low: 'info', notice: 'info',
+    none: 'info', debug: 'info', ok: 'info', p4: 'info', p5: 'info',
+  } satisfies Record<string, Severity>),
+);
 
 /** Maps the many severity words in the wild onto labwatch's three; unknown or missing → warning. */
 export function normaliseSeverity(word: string | undefined): Severity {
   if (!word) return 'warning';
-  return SEVERITY_WORDS[word.trim().toLowerCase()] ?? 'warning';
+  return SEVERITY_WORDS.get(word.trim().toLowerCase()) ?? 'warning';
 }
 
 /**

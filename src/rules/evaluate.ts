@@ -33,25 +33,24 @@ const MIN_RATE_SPAN_MS = 60_000;
 
 /** Numeric change since the previous observation. */
 export function deltas(values: Record<string, unknown>, prev: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
   const now = numericValues(values);
   const before = numericValues(prev);
-  for (const k of Object.keys(now)) if (k in before) out[k] = now[k]! - before[k]!;
-  return out;
+  // Own keys only: a value named `constructor` has no previous value just because objects have one.
+  return Object.fromEntries(Object.keys(now).filter((k) => Object.hasOwn(before, k)).map((k) => [k, now[k]! - before[k]!]));
 }
 
 /** Change per day of each numeric value over the history (oldest to newest point, current included). */
 export function rates(history: HistoryPoint[], current: HistoryPoint): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: [string, number][] = [];
   const points = [...history, current];
   for (const k of Object.keys(current.values)) {
-    const first = points.find((p) => k in p.values);
+    const first = points.find((p) => Object.hasOwn(p.values, k));
     if (!first || first === current) continue;
     const span = Date.parse(current.at) - Date.parse(first.at);
     if (span < MIN_RATE_SPAN_MS) continue;
-    out[k] = ((current.values[k]! - first.values[k]!) / span) * DAY_MS;
+    out.push([k, ((current.values[k]! - first.values[k]!) / span) * DAY_MS]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 export function contextFor(obs: Observation, prev: Record<string, unknown> | undefined, history: HistoryPoint[], now: Date): CelContext {
@@ -75,8 +74,8 @@ function fmt(n: number): string {
 export function estimateText(rule: Rule, ctx: CelContext): string | undefined {
   const e = rule.estimate;
   if (!e) return undefined;
-  const cur = ctx.values[e.series];
-  const rate = ctx.rate[e.series];
+  const cur = Object.hasOwn(ctx.values, e.series) ? ctx.values[e.series] : undefined;
+  const rate = Object.hasOwn(ctx.rate, e.series) ? ctx.rate[e.series] : undefined;
   if (typeof cur !== 'number' || rate === undefined) return undefined;
   const unit = e.unit ? ` ${e.unit}` : '';
   if (cur >= e.threshold) return `${e.series} is ${fmt(cur)}${unit}, at or past ${fmt(e.threshold)}${unit}`;

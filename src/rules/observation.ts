@@ -56,9 +56,7 @@ export interface HistoryPoint {
   values: Record<string, number>;
 }
 
-/** The top-level numeric values of an observation (what history keeps). */
+/** The top-level numeric values of an observation (what history keeps); a value named `__proto__` is kept as one. */
 export function numericValues(values: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-  return out;
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }

@@ -25,7 +25,8 @@ const limit = z.number().int().min(1).max(200).default(50);
 
 type AlertState = 'active' | 'silenced' | 'inhibited' | 'suppressed';
 const STATE_ORDER: AlertState[] = ['active', 'suppressed', 'inhibited', 'silenced'];
-const SEVERITY_RANK: Record<string, number> = { critical: 0, page: 0, high: 1, error: 1, warning: 2, medium: 2, low: 3, info: 4 };
+/** A Map: a severity label `constructor` is an unknown word (rank 3), not Object's member. */
+const SEVERITY_RANK = new Map(Object.entries({ critical: 0, page: 0, high: 1, error: 1, warning: 2, medium: 2, low: 3, info: 4 }));
 
 /** Silenced wins over inhibited: a silence is what a person decided. */
 function stateOf(a: Alert): AlertState {
@@ -116,7 +117,7 @@ export function alertmanagerTools(api: AlertmanagerApi, opts: AlertmanagerToolOp
         wanted.sort(
           (x, y) =>
             STATE_ORDER.indexOf(x.state) - STATE_ORDER.indexOf(y.state) ||
-            (SEVERITY_RANK[x.severity.toLowerCase()] ?? 3) - (SEVERITY_RANK[y.severity.toLowerCase()] ?? 3) ||
+            (SEVERITY_RANK.get(x.severity.toLowerCase()) ?? 3) - (SEVERITY_RANK.get(y.severity.toLowerCase()) ?? 3) ||
             Date.parse(y.startsAt) - Date.parse(x.startsAt),
         );
         const shown = wanted.slice(0, limit);

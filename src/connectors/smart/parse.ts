@@ -94,7 +94,7 @@ function readMessages(doc: Json): Message[] {
 }
 
 /** What smartctl prints when `-n` skips a sleeping drive (ataprint.cpp, smartctl.cpp). */
-const SKIPPED_MESSAGE = /Device is in .+ mode, exit\(\d+\)/;
+const SKIPPED_MESSAGE = /Device is in .{1,40} mode, exit\(\d{1,3}\)/; // bounded: linear on any message
 /** Keys only present when smartctl actually read the drive. */
 const DATA_KEYS = ['serial_number', 'model_name', 'smart_status', 'ata_smart_attributes', 'nvme_smart_health_information_log', 'scsi_model_name'];
 

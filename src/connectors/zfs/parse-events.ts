@@ -101,7 +101,8 @@ export function parseZpoolEvents(text: string): { dropped: number; events: Zpool
         nest.push(key);
         continue;
       }
-      current.fields[[...nest, key].join('.')] = valueOf(value);
+      // defineProperty: a key `__proto__` is a field like any other, not the object's prototype
+      Object.defineProperty(current.fields, [...nest, key].join('.'), { value: valueOf(value), enumerable: true, writable: true, configurable: true });
     }
     // anything else: not zpool's event output; skipped
   }

@@ -41,17 +41,17 @@ export function parseZpoolJsonEnvelope(text: string, command: 'zpool status' | '
   return doc.pools;
 }
 
-/** vdev_type → kind; unknown or absent types fall back to the name, as in the text form. */
-const KIND_BY_TYPE: Record<string, Vdev['kind']> = {
-  mirror: 'mirror',
-  raidz: 'raidz',
-  draid: 'draid',
-  dspare: 'draid-spare',
-  replacing: 'replacing',
-  spare: 'spare',
-  disk: 'disk',
-  file: 'file',
-};
+/** vdev_type → kind; unknown or absent types (`constructor` too: a Map) fall back to the name, as in the text form. */
+const KIND_BY_TYPE = new Map<string, Vdev['kind']>([
+  ['mirror', 'mirror'],
+  ['raidz', 'raidz'],
+  ['draid', 'draid'],
+  ['dspare', 'draid-spare'],
+  ['replacing', 'replacing'],
+  ['spare', 'spare'],
+  ['disk', 'disk'],
+  ['file', 'file'],
+]);
 
 function countersOf(v: Json): VdevCounters | undefined {
   const read = countOf(v.read_errors);
@@ -70,7 +70,7 @@ function vdevFrom(key: string, v: Json): Vdev {
   const type = str(v.vdev_type);
   const vdev: Vdev = {
     name,
-    kind: (type !== undefined ? KIND_BY_TYPE[type] : undefined) ?? vdevKindFromName(name),
+    kind: (type !== undefined ? KIND_BY_TYPE.get(type) : undefined) ?? vdevKindFromName(name),
     state: str(v.state) ?? '',
     children: childrenOf(v),
   };
@@ -90,10 +90,34 @@ const CLASS_KEYS: [string, VdevGroup][] = [
 
 /** `start_time`/`end_time`: a ctime-like string by default, epoch seconds with `--json-int`. */
 function timeOf(v: unknown): string | undefined {
-  if (typeof v === 'number') return v > 0 ? new Date(v * 1000).toISOString() : undefined;
+  if (typeof v === 'number') return epochTime(v);
   if (typeof v !== 'string') return undefined;
-  if (/^\d+$/.test(v)) return Number(v) > 0 ? new Date(Number(v) * 1000).toISOString() : undefined;
+  if (/^\d+$/.test(v)) return epochTime(Number(v));
   return parseZpoolDate(v);
+}
+
+/** Epoch seconds → ISO 8601; undefined for 0 and for what a Date cannot hold (toISOString would throw). */
+function epochTime(seconds: number): string | undefined {
+  const d = new Date(seconds * 1000);
+  return seconds > 0 && Number.isFinite(d.getTime()) ? d.toISOString() : undefined;
+}
+
+/** Lines joined with one space, blanks around each line break dropped (as zpool's text form is read), in linear time. */
+function joinLines(s: string): string {
+  const lines = s.split('\n');
+  return lines
+    .map((l, i) => {
+      let x = i > 0 ? l.trimStart() : l;
+      if (i < lines.length - 1) {
+        let end = x.length;
+        while (end > 0 && (x[end - 1] === ' ' || x[end - 1] === '\t')) end--;
+        x = x.slice(0, end);
+      }
+      return x;
+    })
+    .filter((x, i) => i === 0 || x !== '')
+    .join(' ')
+    .trim();
 }
 
 /**
@@ -141,7 +165,8 @@ function poolFrom(key: string, p: Json): PoolHealth {
   const pool: PoolHealth = { name, subject: `pool:${name}`, state: str(p.state) ?? '', scan: scanFrom(p.scan_stats), groups: {} };
   // "OK" (the man-page example) is zpool's no-problem status, which the text form does not print.
   // Line breaks ("…An\n\tattempt…") are joined with one space, as the text parser joins lines.
-  const status = str(p.status)?.replace(/[ \t]*\n\s*/g, ' ').trim();
+  const raw = str(p.status);
+  const status = raw === undefined ? undefined : joinLines(raw);
   if (status && status !== 'OK') pool.status = status;
   const roots = isObject(p.vdevs) ? p.vdevs : {};
   const root = isObject(roots[name]) ? roots[name] : Object.values(roots).find(isObject);

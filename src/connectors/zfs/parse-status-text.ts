@@ -10,6 +10,11 @@
  *
  * This file also holds the helpers the JSON and `zpool list` parsers share (ZpoolParseError, size
  * and count parsing, vdev kinds), so that the split into three parsers needs no fourth file.
+ *
+ * Every regular expression here runs in linear time on any line (a backtracking one took seconds
+ * on a 40,000-digit line and blocked the event loop): each is anchored, or its quantifiers are
+ * bounded and it starts only at the beginning of a run (a lookbehind), or it is plain string code.
+ * test/connectors/parsers-adversarial.test.ts holds them to that with 1 MB lines.
  */
 import type { PoolErrors, PoolHealth, ScanState, Vdev, VdevCounters, VdevGroup } from './types.ts';
 
@@ -79,7 +84,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * zone abbreviation as in some `-j` outputs) → ISO 8601, read as the host's local time.
  */
 export function parseZpoolDate(s: string): string | undefined {
-  const m = /([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\s+([AP]M))?(?:\s+[A-Z][A-Za-z0-9+-]{1,5})?\s+(\d{4})\b/.exec(s);
+  const m = /([A-Z][a-z]{2})\s{1,4}(\d{1,2})\s{1,4}(\d{1,2}):(\d{2}):(\d{2})(?:\s{1,4}([AP]M))?(?:\s{1,4}[A-Z][A-Za-z0-9+-]{1,5})?\s{1,4}(\d{4})\b/.exec(s);
   if (!m) return undefined;
   const month = MONTHS.indexOf(m[1]!);
   if (month < 0) return undefined;
@@ -93,7 +98,20 @@ export function parseZpoolDate(s: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 
 /** A header line: at most 6 leading spaces (never a tab), a lower-case word, a colon. */
-const KEY_LINE = /^ {0,6}([a-z]+):(?:[ \t]+(.*))?$/;
+const KEY = /^ {0,6}([a-z]+):/;
+
+/**
+ * A header line's key and the text after `key:` (blanks after the colon dropped); undefined for
+ * any other line (`key:text`, or a line with a lone CR or U+2028/9, as `key:[ \t]+(.*)$` said).
+ */
+function keyLine(line: string): { key: string; first: string } | undefined {
+  const m = KEY.exec(line);
+  if (!m) return undefined;
+  const rest = line.slice(m[0].length);
+  if (rest !== '' && rest[0] !== ' ' && rest[0] !== '\t') return undefined;
+  if (/[\r\u2028\u2029]/.test(rest)) return undefined;
+  return { key: m[1]!, first: rest.replace(/^[ \t]+/, '') };
+}
 
 interface Section {
   key: string;
@@ -103,21 +121,22 @@ interface Section {
   more: string[];
 }
 
-const GROUP_HEADERS: Record<string, VdevGroup> = {
-  logs: 'logs',
-  cache: 'cache',
-  spares: 'spares',
-  special: 'special',
-  dedup: 'dedup',
-};
+/** A Map: a row named `constructor` is not a group header. */
+const GROUP_HEADERS = new Map<string, VdevGroup>([
+  ['logs', 'logs'],
+  ['cache', 'cache'],
+  ['spares', 'spares'],
+  ['special', 'special'],
+  ['dedup', 'dedup'],
+]);
 
 export function parseZpoolStatusText(text: string): PoolHealth[] {
   const pools: Section[][] = [];
   let current: Section | undefined;
   for (const line of text.split(/\r?\n/)) {
-    const key = KEY_LINE.exec(line);
+    const key = keyLine(line);
     if (key) {
-      current = { key: key[1]!, first: (key[2] ?? '').trimEnd(), more: [] };
+      current = { key: key.key, first: key.first.trimEnd(), more: [] };
       if (current.key === 'pool') pools.push([]);
       pools.at(-1)?.push(current);
     } else if (line.trim() !== '' && current) {
@@ -167,41 +186,68 @@ function scanFrom(section: Section | undefined): ScanState {
   const first = section.first.trim();
   const all = [first, ...more].join('\n');
   const scan: ScanState = { kind: 'none', state: 'none', text: all };
-  let m: RegExpExecArray | null;
-  if ((m = /^(scrub repaired|resilvered) (\S+) in (.+?) with (\d+) errors? on (.+)$/.exec(first))) {
-    scan.kind = m[1] === 'resilvered' ? 'resilver' : 'scrub';
+  const kind = /^(scrub|resilver)\b/.exec(first)?.[1] as 'scrub' | 'resilver' | undefined;
+  let finished: ReturnType<typeof finishedScan>;
+  let since: string | undefined;
+  if ((finished = finishedScan(first))) {
+    scan.kind = finished.kind;
     scan.state = 'finished';
-    setIf(scan, 'repairedBytes', parseBytes(m[2]));
-    scan.errors = Number(m[4]);
-    setIf(scan, 'endedAt', parseZpoolDate(m[5]!));
-  } else if ((m = /^(scrub|resilver)\b.*\bin progress since (.+)$/.exec(first))) {
-    scan.kind = m[1] as 'scrub' | 'resilver';
+    setIf(scan, 'repairedBytes', parseBytes(finished.repaired));
+    scan.errors = finished.errors;
+    setIf(scan, 'endedAt', parseZpoolDate(finished.on));
+  } else if (kind && (since = lastAfter(first, 'in progress since ', kind.length)) !== undefined) {
+    scan.kind = kind;
     scan.state = 'running';
-    setIf(scan, 'startedAt', parseZpoolDate(m[2]!));
-  } else if ((m = /^(scrub|resilver)\b.*\bcanceled on (.+)$/.exec(first))) {
-    scan.kind = m[1] as 'scrub' | 'resilver';
+    setIf(scan, 'startedAt', parseZpoolDate(since));
+  } else if (kind && (since = lastAfter(first, 'canceled on ', kind.length)) !== undefined) {
+    scan.kind = kind;
     scan.state = 'canceled';
-    setIf(scan, 'endedAt', parseZpoolDate(m[2]!));
-  } else if ((m = /^(scrub|resilver)\b/.exec(first))) {
-    scan.kind = m[1] as 'scrub' | 'resilver';
+    setIf(scan, 'endedAt', parseZpoolDate(since));
+  } else if (kind) {
+    scan.kind = kind;
   }
   if (/\bpaused\b/.test(all) && scan.kind !== 'none') scan.state = 'paused';
   if (scan.state === 'running' || scan.state === 'paused') {
     const rest = more.join('\n');
-    const pct = /(\d+(?:[.,]\d+)?)% done/.exec(rest);
+    const pct = /(?<!\d)(\d{1,3}(?:[.,]\d{1,6})?)% done/.exec(rest);
     if (pct) scan.progressPct = Number(pct[1]!.replace(',', '.'));
-    const repaired = /(\S+) (?:repaired|resilvered)\b/.exec(rest);
+    const repaired = /(?<!\S)(\S{1,32}) (?:repaired|resilvered)\b/.exec(rest);
     if (repaired) setIf(scan, 'repairedBytes', parseBytes(repaired[1]));
     setIf(scan, 'secondsToGo', secondsToGo(rest));
   }
   return scan;
 }
 
+/**
+ * `scrub repaired 0B in 00:00:00 with 0 errors on <date>` / `resilvered 1.2G in … with 0 errors on …`:
+ * what `^(scrub repaired|resilvered) (\S+) in (.+?) with (\d+) errors? on (.+)$` matched, in linear time.
+ */
+function finishedScan(first: string): { kind: 'scrub' | 'resilver'; repaired: string; errors: number; on: string } | undefined {
+  const head = /^(scrub repaired|resilvered) (\S+) in /.exec(first);
+  if (!head) return undefined;
+  const rest = first.slice(head[0].length);
+  const tail = / with (\d{1,15}) errors? on /g;
+  for (let m = tail.exec(rest); m; m = tail.exec(rest)) {
+    const on = rest.slice(m.index + m[0].length);
+    if (m.index > 0 && on !== '') return { kind: head[1] === 'resilvered' ? 'resilver' : 'scrub', repaired: head[2]!, errors: Number(m[1]), on };
+  }
+  return undefined;
+}
+
+/** The text after the last `marker` that starts a word at or after `from`, if any follows it (as `^…\b.*\bmarker(.+)$`). */
+function lastAfter(s: string, marker: string, from: number): string | undefined {
+  for (let i = s.lastIndexOf(marker); i >= from && i > 0; i = s.lastIndexOf(marker, i - 1)) {
+    if (/\w/.test(s[i - 1]!) || i + marker.length >= s.length) continue;
+    return s.slice(i + marker.length);
+  }
+  return undefined;
+}
+
 /** "123h32m to go" (ZoL 0.7), "00:03:21 to go", "1 days 02:03:04 to go"; none for "no estimated completion time". */
 function secondsToGo(s: string): number | undefined {
-  let m = /(?:(\d+) days? )?(\d+):(\d{2}):(\d{2}) to go/.exec(s);
+  let m = /(?<!\d)(?:(\d{1,6}) days? )?(\d{1,6}):(\d{2}):(\d{2}) to go/.exec(s);
   if (m) return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
-  m = /(\d+)h(\d+)m to go/.exec(s);
+  m = /(?<!\d)(\d{1,6})h(\d{1,2})m to go/.exec(s);
   if (m) return Number(m[1]) * 3600 + Number(m[2]) * 60;
   return undefined;
 }
@@ -277,7 +323,7 @@ function configFrom(rows: string[]): { groups: PoolHealth['groups']; counters?: 
     }
     if (indent <= rootIndent) {
       const word = row.trim().split(/\s+/)[0]!;
-      const g = GROUP_HEADERS[word];
+      const g = GROUP_HEADERS.get(word);
       if (g) {
         group = g;
         stack = [];

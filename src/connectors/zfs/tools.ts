@@ -71,8 +71,9 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       const dropped = log.dropped > 0 ? `; the kernel dropped ${log.dropped} older events` : '';
       if (newest.length === 0)
         return noData(`no ZFS events logged for pool ${pool} since the ZFS module loaded or the log was cleared${dropped}`);
-      const perClass: Record<string, number> = {};
-      for (const e of newest) perClass[e.class] = (perClass[e.class] ?? 0) + 1;
+      const counts = new Map<string, number>(); // a class `constructor` is a class name, not Object's member
+      for (const e of newest) counts.set(e.class, (counts.get(e.class) ?? 0) + 1);
+      const perClass = Object.fromEntries(counts);
       const rows = newest.map((e) => ({
         class: e.class,
         time: e.time,
