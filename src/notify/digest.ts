@@ -7,7 +7,7 @@
 import type { Incident } from '../incidents/types.ts';
 import type { Latest } from '../rules/observation.ts';
 import type { Message } from './notifier.ts';
-import { escapeHtml, truncateUtf8, NTFY_BODY_LIMIT_BYTES } from './render.ts';
+import { escapeHtml, redact, truncateUtf8, NTFY_BODY_LIMIT_BYTES, type RenderOptions } from './render.ts';
 import { formatTime } from '../triage/deterministic.ts';
 
 export interface DigestLine {
@@ -79,7 +79,9 @@ function describe(l: DigestLine, section: string): string {
   return `[${l.severity.toUpperCase()}] ${l.host ? `${l.host}: ` : ''}${l.title} (${when})`;
 }
 
-export function digestMessage(d: Digest): Message {
+/** The digest as every channel sends it; secrets in incident titles and summaries are scrubbed. */
+export function digestMessage(digest: Digest, opts: RenderOptions = {}): Message {
+  const d = redact(digest, opts.secrets);
   const day = d.to.slice(0, 10);
   const subject = `[DIGEST] ${day}: ${counts(d)}`;
   const text: string[] = [`labwatch digest for ${formatTime(d.from)} to ${formatTime(d.to)}`, '', counts(d) + '.'];

@@ -1,11 +1,33 @@
 /**
  * One renderer for every channel: a report becomes a subject, plain text, HTML (readable on a
  * phone, no remote images, every value escaped) and an ntfy message within ntfy's size limit.
- * Alert text is data: it is escaped, never interpreted.
+ * Alert text is data: it is escaped, never interpreted. Configured secrets and passwords inside
+ * URLs are replaced by [REDACTED] here, once, before anything is formatted: every channel, the
+ * digest and the /incidents page get that without code of their own.
  */
 import type { Report } from '../triage/report.ts';
 import type { Message } from './notifier.ts';
 import { formatTime } from '../triage/deterministic.ts';
+import { scrubDeep } from '../telemetry/log.ts';
+
+/** What rendering needs besides the report; the daemon builds it once from the config. */
+export interface RenderOptions {
+  /** notify.public_url: messages link to the incident's page */
+  publicUrl?: string;
+  /** secretValues(config): never rendered, wherever alert text carries them */
+  secrets?: readonly string[];
+}
+
+/**
+ * `value` (a report, a digest) with every string scrubbed: each configured secret and the
+ * password of any `scheme://user:pass@host` become [REDACTED]. Done on the values, before
+ * escaping, so no escaped or cut form of a secret can slip through.
+ */
+export function redact<T>(value: T, secrets: readonly string[] = []): T {
+  return scrubDeep(value, secrets);
+}
+
+const optionsOf = (o?: string | RenderOptions): RenderOptions => (typeof o === 'string' ? { publicUrl: o } : (o ?? {}));
 
 export interface Rendered {
   subject: string;
@@ -14,6 +36,7 @@ export interface Rendered {
 }
 
 export interface RenderedPush {
+  /** whole, however long: the ntfy notifier cuts it to fit a header and puts the rest in the body */
   title: string;
   body: string;
   /** ntfy priority 1–5. */
@@ -31,9 +54,11 @@ export const NTFY_BODY_LIMIT_BYTES = 4096;
 
 const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '', reminder: ' (still open)', flapping: ' (flapping)' } as const;
 
-export function subjectOf(r: Report): string {
+/** The subject line, cut to `max` characters with "…" (email subjects: 250). */
+export function subjectOf(r: Report, max = 250): string {
   const state = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
-  return `[${state}] ${r.host ? `${r.host}: ` : ''}${r.title}${KIND_WORD[r.kind]}`.replace(/[\r\n]+/g, ' ').slice(0, 250);
+  const chars = Array.from(`[${state}] ${r.host ? `${r.host}: ` : ''}${r.title}${KIND_WORD[r.kind]}`.replace(/[\r\n]+/g, ' '));
+  return chars.length <= max ? chars.join('') : chars.slice(0, max - 1).join('') + '…';
 }
 
 function footer(r: Report): string[] {
@@ -75,7 +100,12 @@ export function escapeHtml(s: string): string {
 
 const SEVERITY_COLOUR = { critical: '#b42318', warning: '#b54708', info: '#175cd3' } as const;
 
-export function renderHtml(r: Report): string {
+/** The report as an HTML page (email, /incidents/<id>), secrets scrubbed. */
+export function renderHtml(r: Report, opts: RenderOptions = {}): string {
+  return htmlOf(redact(r, opts.secrets));
+}
+
+function htmlOf(r: Report): string {
   const e = escapeHtml;
   const colour = r.kind === 'resolved' ? '#067647' : SEVERITY_COLOUR[r.severity];
   const badge = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
@@ -119,8 +149,9 @@ export function renderHtml(r: Report): string {
   );
 }
 
-export function render(r: Report): Rendered {
-  return { subject: subjectOf(r), text: renderText(r), html: renderHtml(r) };
+export function render(r: Report, opts: RenderOptions = {}): Rendered {
+  const clean = redact(r, opts.secrets);
+  return { subject: subjectOf(clean), text: renderText(clean), html: htmlOf(clean) };
 }
 
 /** Cuts a string to at most `limit` UTF-8 bytes without splitting a character, marking the cut. */
@@ -137,15 +168,22 @@ const PRIORITY = { critical: 5, warning: 4, info: 3 } as const;
 const TAG = { critical: 'rotating_light', warning: 'warning', info: 'information_source' } as const;
 
 /** Markdown special characters in alert text are escaped: it is data, not formatting. */
-function md(s: string): string {
+export function escapeMarkdown(s: string): string {
   return s.replace(/([\\`*_{}[\]()#+\-.!|>~])/g, '\\$1');
 }
+const md = escapeMarkdown;
 
 /**
  * The ntfy message: markdown (rendered by ntfy's apps), at most three Actions, and a body cut to
  * ntfy's limit; a cut body ends with a link to the incident's page when `publicUrl` is known.
+ * Header sizes are the ntfy notifier's business (ntfy.ts): the title here is whole.
  */
-export function renderPush(r: Report, publicUrl?: string): RenderedPush {
+export function renderPush(r: Report, opts?: string | RenderOptions): RenderedPush {
+  const o = optionsOf(opts);
+  return pushOf(redact(r, o.secrets), o.publicUrl);
+}
+
+function pushOf(r: Report, publicUrl?: string): RenderedPush {
   const resolved = r.kind === 'resolved';
   const page = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/incidents/${r.incidentId}` : undefined;
   const lines: string[] = [md(r.summary)];
@@ -161,7 +199,7 @@ export function renderPush(r: Report, publicUrl?: string): RenderedPush {
     ...r.links.filter((l) => l.title !== 'Runbook').map((l) => ({ action: 'view' as const, label: l.title, url: l.url })),
   ].slice(0, 3);
   return {
-    title: subjectOf(r),
+    title: subjectOf(r, Infinity),
     body: truncateUtf8(lines.join('\n'), NTFY_BODY_LIMIT_BYTES, more),
     priority: resolved ? 2 : PRIORITY[r.severity],
     tags: [resolved ? 'white_check_mark' : TAG[r.severity], ...new Set(r.alerts.map((a) => a.name))].slice(0, 5),
@@ -171,15 +209,19 @@ export function renderPush(r: Report, publicUrl?: string): RenderedPush {
   };
 }
 
-/** A report as every channel sends it; `publicUrl` links messages to the incident's page. */
-export function messageFor(r: Report, publicUrl?: string): Message {
-  const { subject, text, html } = render(r);
+/**
+ * A report as every channel sends it, secrets scrubbed; `publicUrl` links messages to the
+ * incident's page. Takes the options (or any object carrying them, like the notify job's deps).
+ */
+export function messageFor(report: Report, opts?: string | RenderOptions): Message {
+  const o = optionsOf(opts);
+  const r = redact(report, o.secrets);
   return {
     key: `${r.incidentId}.r${r.revision}${r.variant ? `.${r.variant}` : ''}`,
-    subject,
-    text,
-    html,
-    push: renderPush(r, publicUrl),
+    subject: subjectOf(r),
+    text: renderText(r),
+    html: htmlOf(r),
+    push: pushOf(r, o.publicUrl),
     thread: { root: r.incidentId, isRoot: r.kind === 'opened' },
     headers: {
       'X-Labwatch-Incident': r.incidentId,

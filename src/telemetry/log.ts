@@ -24,6 +24,21 @@ export function makeScrubber(secretValues: (string | undefined)[]): (line: strin
   };
 }
 
+/**
+ * `value` (a report, a digest) with every string, and every key, passed through a scrubber made
+ * by makeScrubber: the same redaction as the log's, for data that leaves labwatch.
+ */
+export function scrubDeep<T>(value: T, secretValues: readonly (string | undefined)[]): T {
+  const scrub = makeScrubber([...secretValues]);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return scrub(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
 export interface LogOptions {
   level?: string;
   secrets?: (string | undefined)[];

@@ -5,7 +5,16 @@
  */
 import type { Incident } from '../incidents/types.ts';
 import type { Report } from './report.ts';
+import { scrubDeep } from '../telemetry/log.ts';
 
 export interface Triager {
   investigate(incident: Incident): Promise<Report>;
+}
+
+/**
+ * A triager whose reports hold no configured secret and no URL password (alert text can carry
+ * them), so the report stored in Redis is as safe to show as what the renderer sends.
+ */
+export function withoutSecrets(triager: Triager, secrets: readonly string[]): Triager {
+  return { investigate: async (incident) => scrubDeep(await triager.investigate(incident), secrets) };
 }
