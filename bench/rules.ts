@@ -15,10 +15,17 @@
  *        both sides share contextFor (deltas, rates over the history), which weighs the most.
  *    At start-up every TS condition and escalation is checked against CEL on every benchmark
  *    observation plus check-only probes that make each rule hold; a disagreement aborts the run.
+ *    The comparison covers the rules that have a TS version; the others (a rule added since, the
+ *    PromQL rules, which run on Prometheus series rather than on these readings) are listed as
+ *    CEL-only, and timed in CEL alone when they apply to the workload. Adding a rule never breaks
+ *    the run; changing one that has a TS version without changing TS does (the baseline would lie).
  * 2. Parse time per fixture document: the real parsers vs. the floor any parser of that text pays:
  *    JSON.parse for JSON documents, text.split('\n') for zpool's text (one pass over the text).
  *
- *   node --import tsx bench/rules.ts        (env: BENCH_SECONDS=3, per measurement)
+ *   node --import tsx bench/rules.ts           (env: BENCH_SECONDS=3, per measurement)
+ *   node --import tsx bench/rules.ts --smoke   (seconds: the agreement check in full, every
+ *                                               measurement a few ms; what the test suite runs)
+ *   --rules DIR                                (another rule folder; default: the shipped rules/)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,7 +37,9 @@ import { contextFor, evaluateRule, rulesFor, type RuleState } from '../src/rules
 import { loadRules, type Rule } from '../src/rules/load.ts';
 import { numericValues, type HistoryPoint, type Observation } from '../src/rules/observation.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3), WARMUP_MS = Math.min(500, SECONDS * 200);
+const SMOKE = process.argv.includes('--smoke');
+const SECONDS = SMOKE ? 0.02 : Number(process.env.BENCH_SECONDS ?? 3), WARMUP_MS = Math.min(500, SECONDS * 200);
+const SAMPLES = SMOKE ? 5 : 101, SAMPLE_MS = SMOKE ? 0.02 : 0.2; // parse timing: samples per document, least time per sample
 const HISTORY = 500, NOW = new Date('2026-11-10T12:00:00Z');
 let sink = 0; // keeps results alive
 
@@ -76,7 +85,7 @@ const TS: Record<string, TsRule> = {
     summary: (v) => `${v.name} has MTU ${v.mtu}, but its group (${v.mtu_group}) uses ${v.mtu_expected}` },
   'labwatch-collector-failing': { when: (v) => v.ok === false, summary: (v, _d, _r, s) => `labwatch cannot read ${s}: ${v.error}` },
 };
-const tsOf = (r: Rule): TsRule => TS[r.id] ?? fail(`no TypeScript version of rule ${r.id} (${r.file}:${r.line}): add it to TS in bench/rules.ts`);
+const tsOf = (r: Rule): TsRule => TS[r.id]!; // only called on rules that have one (`compared` below)
 function fail(msg: string): never { console.error(`bench/rules.ts: ${msg}`); process.exit(1); }
 // ---- workload: one collection round; prev = the values before `was`, history = HISTORY points of prev
 type V = Record<string, unknown>;
@@ -147,10 +156,22 @@ const probes = [
   item('smart', 'collector', 'collector:smart', { ok: false, error: 'smartctl: not found', observations: 0 }),
 ];
 // ---- load the rules, build contexts, and check TS against CEL
-const ruleSet = loadRules(fileURLToPath(new URL('../rules/', import.meta.url))), rules = ruleSet.rules;
-for (const r of rules) tsOf(r);
+const rulesArg = process.argv.indexOf('--rules');
+const ruleSet = loadRules(rulesArg > 0 && process.argv[rulesArg + 1] ? process.argv[rulesArg + 1]! : fileURLToPath(new URL('../rules/', import.meta.url))), all = ruleSet.rules;
+// CEL is compared with TS on the rules that have a TS version; the rest are CEL-only (listed, never fatal).
+const rules = all.filter((r) => TS[r.id] !== undefined), celOnly = all.filter((r) => TS[r.id] === undefined);
+const stale = Object.keys(TS).filter((id) => !all.some((r) => r.id === id)); // a TS version whose rule is gone: ignored, listed
 const build = (p: Omit<Item, 'ctx' | 'rules'>): Item => ({ ...p, ctx: contextFor(p.obs, p.prev, p.history, NOW), rules: rulesFor(rules, p.obs) });
 const items = round.map(build);
+// CEL-only rules that apply to the workload: timed in CEL alone; their errors on it are counted, not fatal.
+const celOnlyItems = items.map((it) => ({ it, rules: rulesFor(celOnly, it.obs) })).filter((x) => x.rules.length > 0);
+const celOnlyUse = new Map(celOnly.map((r) => [r.id, { evals: 0, held: 0, errors: 0 }]));
+for (const { it, rules: rs } of celOnlyItems)
+  for (const r of rs) {
+    const u = celOnlyUse.get(r.id)!;
+    u.evals++;
+    try { if (r.when(it.ctx)) u.held++; } catch { u.errors++; }
+  }
 const held = new Set<string>();
 for (const it of [...items, ...probes.map(build)]) {
   const { values: v, delta: d, rate: r } = it.ctx;
@@ -171,16 +192,18 @@ const never = rules.filter((r) => !held.has(r.id)).map((r) => r.id);
 if (never.length) fail(`the agreement check never made these rules hold (add a probe): ${never.join(', ')}`);
 // ---- timing
 const evalsPerPass = items.reduce((n, it) => n + it.rules.length, 0);
-function timed(pass: () => void): { obsPerS: number; nsPerEval: number } {
+function timed(pass: () => void, evals = evalsPerPass): { obsPerS: number; nsPerEval: number } {
   for (const end = performance.now() + WARMUP_MS; performance.now() < end; ) pass();
   const t0 = performance.now(), end = t0 + SECONDS * 1000;
   let passes = 0, t: number;
   do { pass(); passes++; } while ((t = performance.now()) < end);
   const s = (t - t0) / 1000;
-  return { obsPerS: (passes * items.length) / s, nsPerEval: (s * 1e9) / (passes * evalsPerPass) };
+  return { obsPerS: (passes * items.length) / s, nsPerEval: (s * 1e9) / (passes * evals) };
 }
 const pairs = items.map((it) => ({ it, ts: it.rules.map(tsOf) }));
 const celWhen = () => { for (const { it } of pairs) for (const r of it.rules) if (r.when(it.ctx)) sink++; };
+const celOnlyEvals = celOnlyItems.reduce((n, x) => n + x.rules.length, 0);
+const celOnlyWhen = () => { for (const { it, rules: rs } of celOnlyItems) for (const r of rs) { try { if (r.when(it.ctx)) sink++; } catch { sink--; } } };
 const tsWhen = () => { for (const { it, ts } of pairs) { const c = it.ctx; for (const t of ts) if (t.when(c.values, c.delta, c.rate, c.subject)) sink++; } };
 const states = items.map(() => new Map<string, RuleState>());
 let firing = 0;
@@ -212,9 +235,9 @@ const fixtures = (dir: string, re: RegExp) => readdirSync(fileURLToPath(new URL(
 function usPerDoc(fn: () => unknown): number {
   let k = 1;
   const batch = () => { const t0 = performance.now(); for (let i = 0; i < k; i++) sink += fn() ? 1 : 0; return performance.now() - t0; };
-  while (batch() < 0.2) k *= 2; // each sample ≥ 0.2 ms, so the clock's resolution does not matter
-  const samples = Array.from({ length: 101 }, () => (batch() * 1000) / k).sort((a, b) => a - b);
-  return samples[50]!;
+  while (batch() < SAMPLE_MS) k *= 2; // each sample ≥ 0.2 ms (full run), so the clock's resolution does not matter
+  const samples = Array.from({ length: SAMPLES }, () => (batch() * 1000) / k).sort((a, b) => a - b);
+  return samples[SAMPLES >> 1]!;
 }
 const smartArgs = (doc: { smartctl?: { exit_status?: number }; device?: { type?: string } }) => [doc.smartctl?.exit_status ?? 0, { device: '/dev/sda', type: doc.device?.type ?? 'sat' }] as const;
 const json = (t: string) => () => JSON.parse(t) as unknown;
@@ -228,17 +251,32 @@ const groups: { title: string; docs: { name: string; text: string }[]; parse: (t
 // ---- run and print
 const f1 = (n: number) => n.toFixed(1), big = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`labwatch rules benchmark  ${new Date().toISOString()}  Node ${process.version}  ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'})`);
-console.log(`${SECONDS} s per measurement after ${WARMUP_MS} ms warm-up; ${rules.length} rules from ${ruleSet.files.length} files`);
+if (SMOKE) console.log('SMOKE RUN (--smoke): the agreement check in full, the timings too short to mean anything');
+console.log(`${SECONDS} s per measurement after ${WARMUP_MS} ms warm-up; ${all.length} rules from ${ruleSet.files.length} files: ${rules.length} compared with TypeScript, ${celOnly.length} CEL-only`);
 console.log(`workload: ${items.length} observations, ${evalsPerPass} rule evaluations per round, ${HISTORY} history points per subject`);
-console.log(`agreement: TS = CEL for every condition and escalation on ${items.length} observations + ${probes.length} probes; all ${rules.length} rules held at least once\n`);
+console.log(`agreement: TS = CEL for every condition and escalation on ${items.length} observations + ${probes.length} probes; all ${rules.length} compared rules held at least once`);
+if (stale.length) console.log(`note: TS has versions of rules that no longer exist (ignored; remove them): ${stale.join(', ')}`);
+console.log('');
 console.log('1. rule evaluation                  observations/s   ns/rule eval   CEL/TS time');
 for (const [label, cel, ts] of [['(a) conditions only', celWhen, tsWhen], ['(b) full evaluation', celFull, tsFull]] as const) {
   const c = timed(cel), t = timed(ts);
   console.log(`   ${label.padEnd(22)} CEL     ${big(c.obsPerS).padStart(13)}   ${f1(c.nsPerEval).padStart(12)}   ${(c.nsPerEval / t.nsPerEval).toFixed(1).padStart(10)}x`);
   console.log(`   ${''.padEnd(22)} TS      ${big(t.obsPerS).padStart(13)}   ${f1(t.nsPerEval).padStart(12)}`);
 }
-console.log(`   (b) fires ${firing} anomalies per round once for-state settles\n`);
-console.log(`2. parse time per document (median of 101 samples)${' '.repeat(19)}bytes    µs/doc   baseline µs/doc   ratio`);
+console.log(`   (b) fires ${firing} anomalies per round once for-state settles`);
+if (celOnly.length) {
+  const c = celOnlyEvals ? timed(celOnlyWhen, celOnlyEvals) : undefined;
+  console.log(`\n   CEL-only (no TypeScript version in bench/rules.ts)${c ? `: conditions ${f1(c.nsPerEval)} ns per rule eval over ${celOnlyEvals} evals per round` : ''}`);
+  for (const r of celOnly) {
+    const u = celOnlyUse.get(r.id)!;
+    const why = r.query ? 'PromQL rule: runs on Prometheus series, not on these readings'
+      : u.evals ? `on ${u.evals} observations of the round, held on ${u.held}${u.errors ? `, CEL error on ${u.errors}` : ''}`
+      : `no ${r.source}/${r.kind} observation in the round`;
+    console.log(`     ${r.id.padEnd(40)} ${why}`);
+  }
+}
+console.log('');
+console.log(`2. parse time per document (median of ${SAMPLES} samples)${' '.repeat(SMOKE ? 21 : 19)}bytes    µs/doc   baseline µs/doc   ratio`);
 for (const g of groups) {
   console.log(`   ${g.title}   baseline: ${g.base === json ? 'JSON.parse' : "text.split('\\n')"}`);
   for (const d of g.docs) {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { Daemon } from './daemon.ts';
-import { buildNotifiers, buildProbes } from './registry.ts';
+import { auditFile, buildNotifiers, buildProbes } from './registry.ts';
+import { auditFileProblem } from './tools/audit.ts';
 import { RuleLoadError } from './rules/load.ts';
 import { configOrExit, secretsOf } from './cli/common.ts';
 import { notifyTest } from './cli/notify.ts';
@@ -87,6 +88,12 @@ async function check(opts: { config?: string }): Promise<void> {
   } finally {
     redis.disconnect();
   }
+
+  // Without it tool calls still run and Redis keeps their record, but the file copy is lost.
+  const audit = auditFile(cfg);
+  const auditProblem = await auditFileProblem(audit);
+  if (auditProblem) bad(`audit file: ${auditProblem}; fix its folder's permissions or set audit.file`);
+  else ok(`audit file ${audit} (writable)`);
 
   const silent = createLogger({ level: 'silent' });
   for (const [channel, notifier] of buildNotifiers(cfg, silent)) {

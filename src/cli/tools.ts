@@ -34,7 +34,9 @@ async function toolbox(configFile: string | undefined) {
   const store = new IncidentStore(redis, cfg.redis.prefix, ms(cfg.incidents.retention) / 1000);
   const engine = new RuleEngine(redis, cfg.redis.prefix, loadRules(cfg.rules.dir ?? SHIPPED_RULES), createLogger({ level: 'silent' }));
   // Without Redis the incident and history tools would only fail: leave them out and say so.
-  const box = connected ? buildToolbox(cfg, { redis, store, engine }) : buildToolbox(cfg, {});
+  // A lost audit entry is said once on stderr (JSON, as the daemon logs it); the call goes on.
+  const log = createLogger({ level: 'warn', secrets: secretValues(cfg) });
+  const box = connected ? buildToolbox(cfg, { redis, store, engine, log }) : buildToolbox(cfg, { log });
   return { cfg, redis, connected, ...box };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one way a tool runs, whoever calls it (MCP, the CLI, triage): input validated against its
  * schema, a timeout, the output capped (an oversized result becomes an error asking for a
- * narrower call), and every call audited.
+ * narrower call), and every call audited. A call whose audit entry cannot be kept still returns
+ * its result.
  */
 import * as z from 'zod';
 import type { AuditLog } from './audit.ts';
@@ -34,15 +35,20 @@ export async function runTool(tool: ToolSpec, raw: unknown, audit: AuditLog, opt
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes > max)
     result = failed(`${tool.name}: the result is ${bytes} bytes, over the ${max}-byte limit; call it again asking for less (one drive, one pool, a smaller limit)`);
-  await audit.record({
-    at: new Date(started).toISOString(),
-    caller: opts.caller,
-    ...(opts.incident ? { incident: opts.incident } : {}),
-    tool: tool.name,
-    args: parsed.success ? parsed.data : raw,
-    durationMs: Date.now() - started,
-    bytes,
-    outcome: result.status,
-  });
+  // The audit is a record, not a gate: losing an entry never costs the result (Audit counts and logs it).
+  try {
+    await audit.record({
+      at: new Date(started).toISOString(),
+      caller: opts.caller,
+      ...(opts.incident ? { incident: opts.incident } : {}),
+      tool: tool.name,
+      args: parsed.success ? parsed.data : raw,
+      durationMs: Date.now() - started,
+      bytes,
+      outcome: result.status,
+    });
+  } catch {
+    // Audit.record never throws; another AuditLog might, and its failure is its own to report.
+  }
   return result;
 }

@@ -29,7 +29,14 @@ const present = existsSync(LAUNCHER) && existsSync(NODE22);
 const required = process.env.LABWATCH_REQUIRE_INSPECTOR === '1';
 const HOW = 'the MCP Inspector is not installed: run `npm ci --prefix tools/inspector`';
 const skip = present ? false : `${HOW} (LABWATCH_REQUIRE_INSPECTOR=1 makes this a failure)`;
-const CALL_TIMEOUT_MS = 30_000;
+/**
+ * The Inspector's own wait for the MCP handshake (`--connect-timeout`; its default is 15 s). A stdio
+ * server here is `labwatch mcp` through tsx: 2–4 s of CPU alone, several times that on a 2-core CI
+ * machine with another busy process, where 15 s timed out.
+ */
+const CONNECT_TIMEOUT_MS = 60_000;
+/** The hard stop for one Inspector run: past its connect timeout, with room for the call itself. */
+const CALL_TIMEOUT_MS = CONNECT_TIMEOUT_MS + 30_000;
 
 if (!present && required) {
   test('the MCP Inspector is required (LABWATCH_REQUIRE_INSPECTOR=1)', () => {
@@ -48,13 +55,13 @@ interface Run {
   home: string;
 }
 
-/** One Inspector CLI call: `--cli --format json --stored-auth-only ...args`, its own empty HOME, stdin closed. */
+/** One Inspector CLI call: `--cli --format json --stored-auth-only --connect-timeout … ...args`, its own empty HOME, stdin closed. */
 function inspector(args: string[]): Promise<Run> {
   const home = mkdtempSync(join(root, 'home-'));
   return new Promise((resolve) => {
     const child = execFile(
       NODE22,
-      [LAUNCHER, '--cli', '--format', 'json', '--stored-auth-only', ...args],
+      [LAUNCHER, '--cli', '--format', 'json', '--stored-auth-only', '--connect-timeout', String(CONNECT_TIMEOUT_MS), ...args],
       // Only what it needs: none of this process's environment (npm_*, XDG_*, tokens) reaches the Inspector.
       { env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: root, timeout: CALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
@@ -103,7 +110,9 @@ function assertReadOnly(tools: Tool[]): void {
   }
 }
 
-describe('the MCP Inspector CLI against labwatch mcp (stdio)', { skip, concurrency: true, timeout: 60_000 }, () => {
+// One test at a time: each starts its own `labwatch mcp` (2–4 s of CPU through tsx), and five of them
+// started at once on a busy 2-core machine starved each other past the connect timeout.
+describe('the MCP Inspector CLI against labwatch mcp (stdio)', { skip, concurrency: false, timeout: 6 * CALL_TIMEOUT_MS }, () => {
   const dir = join(root, 'stdio');
   const configFile = join(dir, 'labwatch.yaml');
   const prefix = `lwtest-insp-${randomBytes(3).toString('hex')}`;
@@ -208,7 +217,7 @@ describe('the MCP Inspector CLI against labwatch mcp (stdio)', { skip, concurren
   );
 });
 
-describe('the MCP Inspector CLI against /mcp on the daemon (HTTP, bearer token)', { skip, timeout: 60_000 }, () => {
+describe('the MCP Inspector CLI against /mcp on the daemon (HTTP, bearer token)', { skip, timeout: 4 * CALL_TIMEOUT_MS }, () => {
   let lab: Lab;
   const http = (method: string[], token: string | undefined) => [
     '--method',
