@@ -1,9 +1,10 @@
 /**
  * Where anomalies enter the core, from any source. Commits each group's change to Redis, then
- * queues triage for new revisions. The commit is the promise made to the sender: it already put
- * the revision in the outbox, so queueing happens after the answer, off the request path. If it
- * fails (Redis blip, crash) the revision stays in the outbox and the sweeper queues it later.
- * Job ids make double-queueing harmless.
+ * queues the incident's next report for when it is due (group_wait / group_interval). The commit
+ * is the promise made to the sender: it already put the incident in the outbox with its due time,
+ * so queueing happens after the answer, off the request path. If it fails (Redis blip, crash) the
+ * outbox keeps it and the sweeper queues it later. The job id is the incident and its due time,
+ * so a storm of news about one incident queues one job, and double-queueing is harmless.
  */
 import type { Logger } from '../telemetry/log.ts';
 import { every } from '../util/every.ts';
@@ -12,7 +13,12 @@ import type { IncidentStore, Committed } from './store.ts';
 import { isLabGroupKey, labGroupKey } from './fingerprint.ts';
 import type { Anomaly } from './types.ts';
 
-export type EnqueueTriage = (incidentId: string, revision: number) => Promise<void>;
+/**
+ * Queues the report of an incident for `due` (ms since the epoch; held back until then);
+ * `replaced`: the later due time whose job it supersedes; `late`: set when the incident is long
+ * overdue, to make a job id of its own (the minute) whatever became of the job for `due`.
+ */
+export type EnqueueTriage = (incidentId: string, due: number, replaced?: number, late?: number) => Promise<void>;
 /** The group another connector placed each subject in (a disk in its pool), or null. */
 export type GroupsOf = (subjects: string[]) => Promise<(string | null)[]>;
 
@@ -70,20 +76,24 @@ export class Intake {
         if (this.log.isLevelEnabled('debug')) this.log.debug({ incident: c.incidentId }, 'no material change: incident touched, no new work');
         continue;
       }
-      const log = this.log.child({ incident: incident.id, fingerprint: Object.keys(incident.anomalies) });
-      log.info({ revision: incident.revision, kind: incident.kind, severity: incident.severity, title: incident.title }, `incident ${incident.kind}`);
-      void this.#enqueue(incident.id, incident.revision, log);
+      // One line per revision would be a storm of its own: the opening and the end are news for the
+      // log; the rest is debug, and the report says what changed.
+      const level = incident.kind === 'updated' ? 'debug' : 'info';
+      if (this.log.isLevelEnabled(level)) {
+        const fields = { incident: incident.id, revision: incident.revision, kind: incident.kind, severity: incident.severity, title: incident.title, reportDue: new Date(c.due).toISOString() };
+        this.log[level](incident.kind === 'opened' ? { ...fields, fingerprint: Object.keys(incident.anomalies) } : fields, `incident ${incident.kind}`);
+      }
+      void this.#enqueue(incident.id, c.due, this.log, c.replaced);
     }
     return committed;
   }
 
-  async #enqueue(id: string, revision: number, log: Logger): Promise<boolean> {
+  async #enqueue(id: string, due: number, log: Logger, replaced?: number, late?: number): Promise<boolean> {
     try {
-      await this.enqueue(id, revision);
-      await this.store.clearOutbox(id, revision);
+      await this.enqueue(id, due, replaced, late);
       return true;
     } catch (err) {
-      log.warn({ revision, err: (err as Error).message }, 'could not queue triage yet; the outbox sweeper will retry');
+      log.warn({ incident: id, err: (err as Error).message }, 'could not queue triage yet; the outbox sweeper will retry');
       return false;
     }
   }
@@ -94,8 +104,12 @@ export class Intake {
     this.#sweeping = true;
     let queued = 0;
     try {
-      for (const { id, revision } of await this.store.pendingOutbox()) {
-        if (await this.#enqueue(id, revision, this.log.child({ incident: id }))) queued++;
+      // Re-queueing an incident whose job is already queued is a no-op (same job id). One long
+      // overdue gets a job of its own, once a minute, whatever became of the first.
+      const now = Date.now();
+      for (const { id, due } of await this.store.pendingOutbox()) {
+        const late = now - due > 30_000 ? Math.floor(now / 60_000) : undefined;
+        if (await this.#enqueue(id, due, this.log, undefined, late)) queued++;
         else break; // Redis is still away; try again next time
       }
     } catch (err) {
@@ -103,7 +117,7 @@ export class Intake {
     } finally {
       this.#sweeping = false;
     }
-    if (queued) this.log.info({ queued }, 'outbox sweep queued revisions left behind');
+    if (queued) this.log.debug({ queued }, 'outbox sweep: incidents with news not yet reported are queued');
     return queued;
   }
 

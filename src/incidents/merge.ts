@@ -30,15 +30,16 @@ function highestSeverity(states: AnomalyState[]): Severity {
   return best;
 }
 
-function describe(a: Anomaly): string {
+export function describe(a: Anomaly): string {
   return a.subject && a.subject !== a.host ? `${a.rule} on ${a.subject}` : `${a.rule} on ${a.host}`;
 }
 
 function titleOf(states: AnomalyState[]): { title: string; host: string } {
   const firing = states.filter((s) => s.status === 'firing');
-  const lead = [...(firing.length ? firing : states)].sort(
-    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.firstSeenAt.localeCompare(b.firstSeenAt),
-  )[0]!;
+  // The most severe, earliest seen: one pass, since an incident may hold a thousand alerts.
+  let lead = (firing.length ? firing : states)[0]!;
+  for (const s of firing.length ? firing : states)
+    if (SEVERITY_RANK[s.severity] > SEVERITY_RANK[lead.severity] || (s.severity === lead.severity && s.firstSeenAt < lead.firstSeenAt)) lead = s;
   // The host of what is firing; alerts without a host label do not count as another host.
   const hosts = new Set((firing.length ? firing : states).map((s) => s.host).filter(Boolean));
   const others = firing.length > 1 ? ` (+${firing.length - 1} more)` : '';
@@ -47,7 +48,9 @@ function titleOf(states: AnomalyState[]): { title: string; host: string } {
 
 function sinceOf(states: AnomalyState[]): string {
   const firing = states.filter((s) => s.status === 'firing');
-  return (firing.length ? firing : states).map((s) => s.startsAt).sort()[0]!;
+  let since: string | undefined;
+  for (const s of firing.length ? firing : states) if (since === undefined || s.startsAt < since) since = s.startsAt;
+  return since!;
 }
 
 function fresh(a: Anomaly, now: string): AnomalyState {
@@ -93,7 +96,7 @@ export function mergeAnomalies(current: Incident | null, batch: Anomaly[], now: 
   const anomalies: Record<string, AnomalyState> = { ...current.anomalies };
   const changes: string[] = [];
   for (const a of batch) {
-    const prev = anomalies[a.fingerprint];
+    const prev = Object.hasOwn(anomalies, a.fingerprint) ? anomalies[a.fingerprint] : undefined;
     if (!prev) {
       anomalies[a.fingerprint] = fresh(a, now);
       if (a.status === 'firing') changes.push(`${describe(a)} started firing`);
@@ -141,7 +144,7 @@ export function mergeAnomalies(current: Incident | null, batch: Anomaly[], now: 
 function touchResolved(current: Incident, batch: Anomaly[], now: string): MergeResult {
   const anomalies = { ...current.anomalies };
   for (const a of batch) {
-    const prev = anomalies[a.fingerprint];
+    const prev = Object.hasOwn(anomalies, a.fingerprint) ? anomalies[a.fingerprint] : undefined;
     anomalies[a.fingerprint] = prev ? { ...prev, lastSeenAt: now, repeats: prev.repeats + 1 } : fresh(a, now);
   }
   return { incident: { ...current, anomalies, lastSeenAt: now }, announce: false };

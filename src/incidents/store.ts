@@ -6,23 +6,29 @@
  * (crash, Redis blip) is found and queued by the sweeper.
  *
  * Keys (P = configured prefix):
- *   P:group:<hash>          latest incident of a group key (JSON)
- *   P:incident:<id>         the same incident by id
- *   P:revision:<id>:<rev>   the incident as it was at that revision (what triage reads)
+ *   P:group:<hash>          latest incident of a group key: its header (JSON, no anomalies; record.ts)
+ *   P:incident:<id>         the same header by id
+ *   P:anomalies:<id>        its anomalies: fingerprint → JSON
+ *   P:revision:<id>:<rev>   the incident as it was when its last report was made (one kept per incident;
+ *                           revisions themselves store nothing: a report says what changed since the last)
  *   P:report:<id>:<rev>     the report made for that revision
- *   P:delivery:<id>:<rev>:<channel>  proof that a channel delivered it (idempotent notify)
+ *   P:delivery:…, P:sending:…  the delivery ledger (notify/ledger.ts)
  *   P:content:<hash>        the group's open incident: @id → its id; <fp> → content digest;
  *                           <fp>#at, <fp>#n → when and how often it was seen again unchanged
  *   P:incidents:firing      set of firing incident ids
  *   P:incidents:resolved    zset id → resolvedAt (ms), trimmed to the retention
  *   P:incidents:recent      zset id → updatedAt (ms)
- *   P:outbox                zset "id|rev" → committedAt (ms): revisions not yet queued for triage
+ *   P:outbox                zset id → when its next report is due (ms): news not yet reported (pacing:
+ *                           group_wait / group_interval, see scripts.ts)
+ *   P:pace:<id>             hash: reported (last revision reported), flushedAt (when that report began),
+ *                           owner/ownedAt (the triage job making a report now)
  */
 import type { Redis } from 'ioredis';
 import { stableHash } from './fingerprint.ts';
 import { mergeAnomalies } from './merge.ts';
 import type { Report } from '../triage/report.ts';
 import { defineIncidentScripts } from './scripts.ts';
+import { headerOf, incidentOf, type Header } from './record.ts';
 import type { Anomaly, Incident } from './types.ts';
 
 /** What an anomaly said, as a short digest: equal digests mean a delivery brought nothing new. */
@@ -34,6 +40,10 @@ export interface Committed {
   incidentId: string;
   /** Set when this commit made a new revision that must be triaged. */
   announce: boolean;
+  /** When the incident's next report is due (ms since the epoch); 0 when nothing new is to be reported. */
+  due: number;
+  /** A later due time this commit brought forward (urgent news): the job queued for it is moot. */
+  replaced?: number;
   /** The incident as committed; null for a repeat, which only recorded a sighting. */
   incident: Incident | null;
 }
@@ -41,15 +51,32 @@ export interface Committed {
 /** Retrying a compare-and-set more than this means something is hammering one group. */
 const MAX_CAS_ATTEMPTS = 16;
 
+/** How long after the news an incident's report is due, and how often it may be updated. */
+export type PacingOf = (incident: Incident) => { waitMs: number; intervalMs: number };
+
+/** A claim on a report older than this is taken over: the job that held it is gone. */
+const CLAIM_LEASE_MS = 15 * 60_000;
+/** A job may run a little before its due time by another process's clock. */
+const CLOCK_SLACK_MS = 1000;
+
+export type Claim = { state: 'claimed' | 'resumed' | 'none' | 'busy' } | { state: 'later'; due: number };
+
 export class IncidentStore {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Group keys repeat endlessly (Alertmanager re-sends); hashing each once is enough. */
   readonly #groupHashes = new Map<string, string>();
+  /**
+   * The incidents this process wrote last, by group, with their header: while the header in Redis
+   * is the same, the anomalies are too, and a storm of changes reads none of them back.
+   */
+  readonly #written = new Map<string, { header: string; incident: Incident }>();
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
+    /** Default: report every revision at once (no grouping in time). */
+    private readonly pacingOf: PacingOf = () => ({ waitMs: 0, intervalMs: 0 }),
   ) {
     defineIncidentScripts(redis);
   }
@@ -98,67 +125,140 @@ export class IncidentStore {
   /** A repeat is recorded in one round trip; otherwise the group's current JSON comes back. */
   async #tryRepeat(groupHash: string, digests: string[], now: Date): Promise<Committed | { current: string }> {
     const [repeat, value] = await this.redis.labwatchRepeat(this.key('content', groupHash), this.key('group', groupHash), now.toISOString(), ...digests);
-    return repeat === 1 ? { incidentId: value, announce: false, incident: null } : { current: value };
+    return repeat === 1 ? { incidentId: value, announce: false, due: 0, incident: null } : { current: value };
+  }
+
+  /** The group's incident for a header read from Redis: from what this process wrote, or read. */
+  async #current(groupHash: string, raw: string | null): Promise<{ incident: Incident | null; header: Header | null }> {
+    if (!raw) return { incident: null, header: null };
+    const written = this.#written.get(groupHash);
+    if (written?.header === raw) return { incident: written.incident, header: null };
+    const header = JSON.parse(raw) as Header;
+    const fields = header.anomalies ? {} : await this.redis.hgetall(this.key('anomalies', header.id));
+    return { incident: incidentOf(header, fields), header };
+  }
+
+  #remember(groupHash: string, header: string, incident: Incident): void {
+    this.#written.delete(groupHash);
+    if (this.#written.size >= 64) this.#written.delete(this.#written.keys().next().value!);
+    this.#written.set(groupHash, { header, incident });
   }
 
   async #ingest(groupKey: string, groupHash: string, batch: Anomaly[], digests: string[], now: Date, known?: string): Promise<Committed | null> {
     const groupRedisKey = this.key('group', groupHash);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = attempt === 0 && known !== undefined ? known || null : await this.redis.get(groupRedisKey);
-      const current = raw ? (JSON.parse(raw) as Incident) : null;
+      const { incident: current, header: read } = await this.#current(groupHash, raw);
       const result = mergeAnomalies(current, batch, now.toISOString());
       if (!result) return null;
       const { incident, announce } = result;
-      const json = JSON.stringify(incident);
-      const ok = await this.redis.labwatchCommit(
+      const same = current?.id === incident.id;
+      const json = headerOf(incident, (raw ? ((JSON.parse(raw) as Header).v ?? 0) : 0) + 1);
+      // Only the anomalies this batch touched are written, unless the record is new or from
+      // before anomalies had a hash of their own.
+      const all = !same || read?.anomalies !== undefined;
+      const written = all ? Object.entries(incident.anomalies) : batch.map((a) => [a.fingerprint, incident.anomalies[a.fingerprint]!] as const);
+      const anomalyArgs = written.flatMap(([fp, state]) => [fp, JSON.stringify(state)]);
+      // Urgent news waits group_wait only: an escalation to critical, or the whole incident resolved.
+      const urgent = incident.status === 'resolved' || (incident.severity === 'critical' && (!same || current.severity !== 'critical'));
+      const { waitMs, intervalMs } = announce ? this.pacingOf(incident) : { waitMs: 0, intervalMs: 0 };
+      const [ok, due, replaced] = await this.redis.labwatchCommit(
         groupRedisKey,
         this.key('incident', incident.id),
         this.key('incidents', 'firing'),
         this.key('incidents', 'resolved'),
         this.key('outbox'),
         this.key('incidents', 'recent'),
-        this.key('revision', incident.id, incident.revision),
         this.key('content', groupHash),
+        this.key('pace', incident.id),
+        this.key('anomalies', incident.id),
         raw ?? '',
         json,
         incident.id,
         incident.status,
-        current?.id === incident.id ? '0' : '1',
-        announce ? `${incident.id}|${incident.revision}` : '',
+        same ? '0' : '1',
+        announce ? '1' : '0',
         String(this.retentionSeconds),
         String(now.getTime()),
+        urgent ? '1' : '0',
+        String(waitMs),
+        String(intervalMs),
+        String(written.length),
+        ...anomalyArgs,
         ...digests,
       );
-      if (ok === 1) return { incidentId: incident.id, announce, incident };
+      if (ok === 1) this.#remember(groupHash, json, incident);
+      if (ok === 1) return { incidentId: incident.id, announce, due: Number(due), ...(Number(replaced) > 0 ? { replaced: Number(replaced) } : {}), incident };
     }
     throw new Error(`incidents: group ${groupKey} changed ${MAX_CAS_ATTEMPTS} times during one update; giving up so the sender retries`);
   }
 
   /** The incident as it is now, including sightings recorded by the repeat path. */
   async getIncident(id: string): Promise<Incident | null> {
-    const raw = await this.redis.get(this.key('incident', id));
+    const [raw, fields] = await Promise.all([this.redis.get(this.key('incident', id)), this.redis.hgetall(this.key('anomalies', id))]);
     if (!raw) return null;
-    const incident = JSON.parse(raw) as Incident;
+    const incident = incidentOf(JSON.parse(raw) as Header, fields);
     return withSightings(incident, await this.redis.hgetall(this.key('content', stableHash([incident.groupKey]))));
   }
 
-  /** The incident as it was when `revision` was committed (what its report must describe). */
+  /** The incident as it was when the report of `revision` was made (kept for its latest report only). */
   async getRevision(id: string, revision: number): Promise<Incident | null> {
     const raw = await this.redis.get(this.key('revision', id, revision));
     return raw ? (JSON.parse(raw) as Incident) : null;
   }
 
-  /** Revisions committed but not yet confirmed queued, oldest first. */
-  async pendingOutbox(limit = 500): Promise<{ id: string; revision: number }[]> {
-    const members = await this.redis.zrange(this.key('outbox'), '0', String(limit - 1));
-    return members.map((m) => {
-      const [id, rev] = m.split('|');
-      return { id: id!, revision: Number(rev) };
-    });
+  /**
+   * Incidents with news not yet reported, soonest due first. Members written before pacing
+   * existed ("id|rev") are converted once, due at once.
+   */
+  async pendingOutbox(limit = 500): Promise<{ id: string; due: number }[]> {
+    const flat = await this.redis.zrange(this.key('outbox'), '0', String(limit - 1), 'WITHSCORES');
+    const out: { id: string; due: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const member = flat[i]!;
+      const due = Number(flat[i + 1]);
+      if (member.includes('|')) {
+        const id = member.split('|')[0]!;
+        await this.redis.multi().zadd(this.key('outbox'), 'NX', due, id).zrem(this.key('outbox'), member).exec();
+        out.push({ id, due });
+      } else out.push({ id: member, due });
+    }
+    return out;
   }
 
-  async clearOutbox(id: string, revision: number): Promise<void> {
-    await this.redis.zrem(this.key('outbox'), `${id}|${revision}`);
+  /**
+   * Claims the incident's due report for the triage job `owner` (one report at a time per
+   * incident, whichever process runs the job). `force`: a job queued before pacing existed.
+   */
+  async claimReport(id: string, owner: string, now = Date.now(), force = false): Promise<Claim> {
+    const [code, due] = await this.redis.labwatchClaim(this.key('outbox'), this.key('pace', id), id, now, owner, CLAIM_LEASE_MS, this.retentionSeconds, force ? '1' : '0', CLOCK_SLACK_MS);
+    if (code === 1) return { state: 'claimed' };
+    if (code === 2) return { state: 'resumed' };
+    if (code === -1) return { state: 'later', due: Number(due) };
+    return { state: code === -2 ? 'busy' : 'none' };
+  }
+
+  /** Releases the claim and records `revision` as reported. */
+  async finishReport(id: string, owner: string, revision: number): Promise<void> {
+    await this.redis.labwatchFinish(this.key('pace', id), owner, revision, this.retentionSeconds);
+  }
+
+  /**
+   * The last revision reported (0: none yet). For an incident from before pacing existed, the
+   * newest revision that has a report.
+   */
+  async reportedRevision(id: string, current: number): Promise<number> {
+    const r = await this.redis.hget(this.key('pace', id), 'reported');
+    if (r !== null) return Number(r);
+    for (let rev = current; rev > 0 && rev > current - 50; rev--) if (await this.redis.exists(this.key('report', id, rev))) return rev;
+    return 0;
+  }
+
+  /** Keeps the incident as reported at its revision, in place of the previous report's copy. */
+  async saveSnapshot(incident: Incident, previous: number): Promise<void> {
+    const tx = this.redis.multi().set(this.key('revision', incident.id, incident.revision), JSON.stringify(incident), 'EX', this.retentionSeconds);
+    if (previous > 0 && previous !== incident.revision) tx.del(this.key('revision', incident.id, previous));
+    await tx.exec();
   }
 
   async countByState(): Promise<Record<string, number>> {
@@ -174,7 +274,11 @@ export class IncidentStore {
     const ids = await this.redis.zrevrange(this.key('incidents', 'recent'), '0', String(limit - 1));
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.key('incident', id)));
-    const incidents = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Incident);
+    const headers = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Header);
+    const read = this.redis.pipeline();
+    for (const h of headers) read.hgetall(this.key('anomalies', h.id));
+    const fields = ((await read.exec()) ?? []).map(([, v]) => (v ?? {}) as Record<string, string>);
+    const incidents = headers.map((h, n) => incidentOf(h, fields[n] ?? {}));
     const pipeline = this.redis.pipeline();
     for (const i of incidents) pipeline.hgetall(this.key('content', stableHash([i.groupKey])));
     const content = ((await pipeline.exec()) ?? []).map(([, v]) => (v ?? {}) as Record<string, string>);
@@ -243,7 +347,9 @@ export class IncidentStore {
   /** The latest incident of a group key (open or resolved). */
   async groupIncident(groupKey: string): Promise<Incident | null> {
     const raw = await this.redis.get(this.key('group', this.#groupHash(groupKey)));
-    return raw ? (JSON.parse(raw) as Incident) : null;
+    if (!raw) return null;
+    const header = JSON.parse(raw) as Header;
+    return incidentOf(header, header.anomalies ? {} : await this.redis.hgetall(this.key('anomalies', header.id)));
   }
 
   /** Ids of the incidents firing now. */
@@ -264,19 +370,6 @@ export class IncidentStore {
   /** Claims reminder n of an incident for this process; false if another already did. */
   async claimReminder(id: string, n: number): Promise<boolean> {
     return (await this.redis.set(this.key('reminder', id, n), '1', 'EX', this.retentionSeconds, 'NX')) === 'OK';
-  }
-
-  /**
-   * Records that a channel delivered a revision. Written after the send and before the job
-   * completes, so a retried job finds it and does not send twice.
-   */
-  async markDelivered(id: string, revision: number | string, channel: string, ref: string | undefined): Promise<void> {
-    const value = JSON.stringify({ at: new Date().toISOString(), ref: ref ?? null });
-    await this.redis.set(this.key('delivery', id, revision, channel), value, 'EX', this.retentionSeconds);
-  }
-
-  async wasDelivered(id: string, revision: number | string, channel: string): Promise<boolean> {
-    return (await this.redis.exists(this.key('delivery', id, revision, channel))) === 1;
   }
 
   /** The end of the last digest period, or null before the first. */

@@ -35,7 +35,8 @@ export function incidentTools(store: IncidentStore): ToolSpec[] {
     run: async ({ id }) => {
       const incident = await store.getIncident(id);
       if (!incident) return failed(`no incident ${id} (resolved incidents are kept for the retention period); call incidents_list`);
-      const [report, triageCost] = await Promise.all([store.getReport(id, incident.revision), store.triageCost(id)]);
+      const reported = await store.reportedRevision(id, incident.revision);
+      const [report, triageCost] = await Promise.all([store.getReport(id, reported), store.triageCost(id)]);
       return ok(
         { incident: incident as unknown as Record<string, unknown>, report: (report ?? null) as unknown as Record<string, unknown>, triageCost },
         `${id} ${incident.status} ${incident.title}${triageCost ? `; triage so far: ${triageCost.investigations} investigation(s), $${triageCost.usd.toFixed(4)}` : ''}`,

@@ -75,8 +75,12 @@ export class Flapping {
     for (const [groupKey, state] of await this.store.flapping()) {
       if (now.getTime() - state.last < this.settings.windowMs) continue;
       await this.store.setFlapping(groupKey, null);
-      const incident = await this.store.groupIncident(groupKey);
-      if (!incident || incident.revision === 0) continue;
+      const latest = await this.store.groupIncident(groupKey);
+      if (!latest || latest.revision === 0) continue;
+      // What was last reported: news since then has its own report coming.
+      const reported = await this.store.reportedRevision(latest.id, latest.revision);
+      const incident = reported > 0 ? await this.store.getRevision(latest.id, reported) : null;
+      if (!incident) continue;
       const report = await this.store.getReport(incident.id, incident.revision);
       if (report) {
         const minutes = Math.round((state.last - state.since) / 60_000);

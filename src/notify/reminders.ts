@@ -41,8 +41,9 @@ export class Reminders {
       if (!incident || incident.status !== 'firing' || incident.revision === 0) continue;
       const last = (await this.store.lastAnnounced(id)) ?? { at: incident.updatedAt, reminders: 0 };
       if (now.getTime() - Date.parse(last.at) < this.repeatMs) continue;
-      const base = await this.store.getReport(id, incident.revision);
-      const announced = await this.store.getRevision(id, incident.revision);
+      const reported = await this.store.reportedRevision(id, incident.revision);
+      const base = await this.store.getReport(id, reported);
+      const announced = await this.store.getRevision(id, reported);
       if (!base || !announced) continue; // its triage has not run yet
       const n = last.reminders + 1;
       if (!(await this.store.claimReminder(id, n))) continue;
@@ -55,7 +56,7 @@ export class Reminders {
         createdAt: now.toISOString(),
       };
       await this.store.saveReport(report);
-      await dispatch(this.dispatchSettings, incident, now, `again${n}`);
+      await dispatch(this.dispatchSettings, { ...incident, revision: reported }, now, `again${n}`);
       await this.store.markAnnounced(id, now.toISOString(), n);
       this.log.info({ incident: id, reminder: n }, 'incident still open: reminder queued');
       sent++;

@@ -4,6 +4,7 @@
  * first match wins unless it says `continue`, in which case later routes may add channels.
  */
 import * as z from 'zod';
+import { duration } from '../config/parts.ts';
 import type { Incident, Severity } from '../incidents/types.ts';
 
 export const routeSchema = z.strictObject({
@@ -18,6 +19,9 @@ export const routeSchema = z.strictObject({
   channels: z.array(z.string().min(1)).min(1),
   mode: z.enum(['immediate', 'digest']).default('immediate'),
   continue: z.boolean().default(false),
+  /** this route's own pacing; the first matching route that sets one wins over notify.group_wait/group_interval */
+  group_wait: duration.optional(),
+  group_interval: duration.optional(),
 });
 
 export type Route = z.infer<typeof routeSchema>;
@@ -59,4 +63,23 @@ export function route(incident: Incident, routes: Route[], configured: string[])
     if (!r.continue) break;
   }
   return out;
+}
+
+export interface Pacing {
+  /** wait this long after an incident opens (or escalates to critical, or resolves) before reporting */
+  waitMs: number;
+  /** at most one update per incident per this interval */
+  intervalMs: number;
+}
+
+/** The pacing of an incident: the first matching route that sets a value wins, else the defaults. */
+export function pacing(incident: Incident, routes: Route[], defaults: Pacing, toMs: (d: string) => number): Pacing {
+  let waitMs: number | undefined;
+  let intervalMs: number | undefined;
+  for (const r of routes) {
+    if (!matches(r, incident)) continue;
+    if (waitMs === undefined && r.group_wait !== undefined) waitMs = toMs(r.group_wait);
+    if (intervalMs === undefined && r.group_interval !== undefined) intervalMs = toMs(r.group_interval);
+  }
+  return { waitMs: waitMs ?? defaults.waitMs, intervalMs: intervalMs ?? defaults.intervalMs };
 }

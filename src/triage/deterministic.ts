@@ -73,9 +73,26 @@ function actionsOf(firing: AnomalyState[], resolved: boolean): Action[] {
   return actions;
 }
 
+/** A report lists this many alerts at most: a storm of a thousand is counted, not printed. */
+export const LISTED_ALERTS = 20;
+
+/**
+ * The alerts a report shows: the most important first, and among equals the newest (what a storm
+ * added last); `more` counts the rest.
+ */
+export function listedAnomalies(incident: Incident, max = LISTED_ALERTS): { listed: AnomalyState[]; more: number } {
+  const all = Object.values(incident.anomalies);
+  if (all.length <= max) return { listed: all.sort(byImportance), more: 0 };
+  const newestFirst = (a: AnomalyState, b: AnomalyState) =>
+    (a.status === b.status ? 0 : a.status === 'firing' ? -1 : 1) || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.firstSeenAt.localeCompare(a.firstSeenAt);
+  return { listed: all.sort(newestFirst).slice(0, max), more: all.length - max };
+}
+
 export function deterministicReport(incident: Incident, notes: string[] = [], now = new Date()): Report {
-  const anomalies = Object.values(incident.anomalies).sort(byImportance);
+  const all = Object.values(incident.anomalies);
+  const { listed: anomalies, more } = listedAnomalies(incident);
   const firing = anomalies.filter((a) => a.status === 'firing');
+  const firingCount = all.filter((a) => a.status === 'firing').length;
   const resolved = incident.status === 'resolved';
   const lead = firing[0] ?? anomalies[0]!;
 
@@ -94,9 +111,15 @@ export function deterministicReport(incident: Incident, notes: string[] = [], no
   }));
 
   const summary = resolved
-    ? `Resolved: ${incident.title}. All ${anomalies.length} alert${anomalies.length === 1 ? '' : 's'} in this incident stopped firing; it had been firing since ${formatTime(incident.since)}.`
+    ? `Resolved: ${incident.title}. All ${all.length} alert${all.length === 1 ? '' : 's'} in this incident stopped firing; it had been firing since ${formatTime(incident.since)}.`
     : [lead.summary, lead.description].filter(Boolean).join('. ').replace(/\.\./g, '.') +
-      (firing.length > 1 ? ` (${firing.length} alerts firing in this incident.)` : '');
+      (firingCount > 1 ? ` (${firingCount} alerts firing in this incident.)` : '');
+  const facts = anomalies.map(factOf);
+  if (more > 0)
+    facts.push({
+      text: `${more} more alert${more === 1 ? '' : 's'} in this incident ${more === 1 ? 'is' : 'are'} not listed here (${all.length} in all; the newest are listed above); \`labwatch tools call incident_get '{"id":"${incident.id}"}'\` shows every one.`,
+      source: 'labwatch incident',
+    });
 
   return {
     incidentId: incident.id,
@@ -108,7 +131,7 @@ export function deterministicReport(incident: Incident, notes: string[] = [], no
     title: incident.title,
     summary,
     changes: incident.changes,
-    facts: anomalies.map(factOf),
+    facts,
     causes: resolved || !lead.description ? [] : [{ text: `The alert's own description: ${lead.description}`, confidence: 'medium' }],
     actions: actionsOf(firing, resolved),
     alerts,

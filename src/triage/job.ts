@@ -1,8 +1,13 @@
 /**
- * The "triage" job: makes the report for one incident revision (once; a retried job reuses the
- * saved report) and queues one notify job per channel.
+ * The "triage" job: makes an incident's next report once it is due, and queues one notify job per
+ * channel. A job does not stand for one revision: it claims the incident (one report at a time,
+ * whichever process runs it), reports the incident as it is now with everything that changed since
+ * the last report, and releases it. News that arrives meanwhile is due again after group_interval.
+ * A retried job resumes its claim and reuses the saved report, so nothing is made or sent twice.
  */
 import type { IncidentStore } from '../incidents/store.ts';
+import type { Incident } from '../incidents/types.ts';
+import { newsSince } from '../incidents/news.ts';
 import type { Handler } from '../queue/index.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -15,30 +20,54 @@ export function triageHandler(deps: {
   triager: Triager;
   dispatch: DispatchSettings;
   flapping?: Flapping;
+  /** queues the incident's report job for a later due time */
+  requeue: (incidentId: string, due: number) => Promise<void>;
   now?: () => Date;
   log: Logger;
   metrics: Metrics;
 }): Handler<'triage'> {
-  return async ({ incidentId, revision }) => {
-    const log = deps.log.child({ incident: incidentId, revision });
-    const incident = await deps.store.getRevision(incidentId, revision);
-    if (!incident) {
-      log.warn('incident revision no longer in Redis (past retention?); nothing to triage');
-      return;
+  const clock = deps.now ?? (() => new Date());
+  return async ({ incidentId, revision: legacy }, ctx) => {
+    const { store } = deps;
+    const log = deps.log.child({ incident: incidentId });
+    // A job queued before pacing existed names a revision and has no outbox entry of its own.
+    const claim = await store.claimReport(incidentId, ctx.id, clock().getTime(), legacy !== undefined);
+    if (claim.state === 'none') return; // an earlier job already reported everything
+    if (claim.state === 'later') return deps.requeue(incidentId, claim.due);
+    if (claim.state === 'busy') throw await ctx.postpone(2000 + Math.floor(Math.random() * 1000));
+
+    const incident = await store.getIncident(incidentId);
+    const reported = incident ? await store.reportedRevision(incidentId, incident.revision) : 0;
+    if (!incident || incident.revision <= reported) {
+      if (!incident) log.warn('incident no longer in Redis (past retention?); nothing to report');
+      return store.finishReport(incidentId, ctx.id, reported);
     }
-    let report = await deps.store.getReport(incidentId, revision);
+    if (reported === 0 && incident.status === 'resolved') {
+      // As Alertmanager does: what resolved within group_wait was never news (the digest lists it).
+      log.info({ revision: incident.revision }, 'resolved before its first report was due; nothing is sent');
+      return store.finishReport(incidentId, ctx.id, incident.revision);
+    }
+    const before = reported > 0 ? await store.getRevision(incidentId, reported) : null;
+    const view: Incident = {
+      ...incident,
+      kind: reported === 0 ? 'opened' : incident.status === 'resolved' ? 'resolved' : 'updated',
+      changes: reported > 0 && !before ? incident.changes : newsSince(before, incident),
+    };
+    await store.saveSnapshot(view, reported);
+    const rlog = log.child({ revision: view.revision });
+    let report = await store.getReport(incidentId, view.revision);
     if (!report) {
-      report = await deps.triager.investigate(incident);
-      await deps.store.saveReport(report);
+      report = await deps.triager.investigate(view);
+      await store.saveReport(report);
       deps.metrics.reports.inc({ kind: report.kind, producer: report.producer });
-      log.info({ kind: report.kind, producer: report.producer }, 'report ready');
+      rlog.info({ kind: report.kind, producer: report.producer, revisionsSinceLast: view.revision - reported }, 'report ready');
     }
-    const now = (deps.now ?? (() => new Date()))();
-    if (await deps.flapping?.hold(incident, now)) return; // held; announced when it settles
-    if ((await dispatch(deps.dispatch, incident, now)) > 0) {
+    const now = clock();
+    if (!(await deps.flapping?.hold(view, now)) && (await dispatch(deps.dispatch, view, now)) > 0) {
       // Any announcement restarts the repeat clock.
-      const last = await deps.store.lastAnnounced(incidentId);
-      await deps.store.markAnnounced(incidentId, now.toISOString(), last?.reminders ?? 0);
+      const last = await store.lastAnnounced(incidentId);
+      await store.markAnnounced(incidentId, now.toISOString(), last?.reminders ?? 0);
     }
+    await store.finishReport(incidentId, ctx.id, view.revision);
   };
 }

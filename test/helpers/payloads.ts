@@ -26,3 +26,24 @@ export function resolvedOf(firingBody: string, endsAt = '2021-01-07T09:10:00.032
   }
   return JSON.stringify(p) + '\n';
 }
+
+/**
+ * Alert `i` of the storm, derived from the real Alertmanager 0.21 body: only the labels, the
+ * fingerprint and the summary differ per alert; the group key is the fixture's.
+ */
+export function stormAlert(i: number, status: 'firing' | 'resolved' = 'firing'): Record<string, unknown> {
+  const alert = (JSON.parse(FIRING_AM021) as { alerts: Record<string, unknown>[] }).alerts[0]!;
+  return {
+    ...alert,
+    status,
+    labels: { alertname: 'DemoAlert', server: `nfs-client-${String(i).padStart(4, '0')}`, severity: 'critical' },
+    annotations: { summary: `NFS mount stale on nfs-client-${String(i).padStart(4, '0')}` },
+    fingerprint: (0x1000000000000 + i).toString(16),
+    ...(status === 'resolved' ? { endsAt: '2021-01-07T09:10:00Z' } : {}),
+  };
+}
+
+export function stormBody(alerts: Record<string, unknown>[]): string {
+  const p = JSON.parse(FIRING_AM021) as Record<string, unknown>;
+  return JSON.stringify({ ...p, status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved', alerts });
+}

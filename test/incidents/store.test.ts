@@ -50,7 +50,7 @@ test('two processes updating one group at once lose neither update', async () =>
   const announced = results.filter((r) => r!.announce).length;
   assert.equal(stored!.revision, 1 + announced, 'every announced change got its own revision');
   const outbox = await storeA.pendingOutbox();
-  assert.equal(outbox.length, stored!.revision, 'every revision is waiting in the outbox');
+  assert.deepEqual(outbox.map((o) => o.id), [stored!.id], 'one report is waiting for all those revisions');
 });
 
 test('a revision committed while the queue is unreachable is queued by the sweeper, exactly once', async () => {
@@ -60,9 +60,9 @@ test('a revision committed while the queue is unreachable is queued by the sweep
   let queueUp = false;
   const intake = new Intake(
     store,
-    async (id, rev) => {
+    async (id, due) => {
       if (!queueUp) throw new Error('queue unreachable');
-      queued.push(`${id}|${rev}`);
+      queued.push(`${id}|${due}`);
     },
     silent,
     new Metrics(),
@@ -70,11 +70,15 @@ test('a revision committed while the queue is unreachable is queued by the sweep
   const [committed] = await intake.accept(of(FIRING_AM021));
   assert.equal(committed!.announce, true);
   assert.deepEqual(queued, []);
-  assert.deepEqual(await store.pendingOutbox(), [{ id: committed!.incidentId, revision: 1 }]);
+  const due = committed!.due;
+  assert.ok(due > 0);
+  assert.deepEqual(await store.pendingOutbox(), [{ id: committed!.incidentId, due }]);
 
   queueUp = true;
   assert.equal(await intake.sweep(), 1);
-  assert.deepEqual(queued, [`${committed!.incidentId}|1`]);
+  assert.deepEqual(queued, [`${committed!.incidentId}|${due}`]);
+  // The report job claims it; until then the sweeper re-queues it under the same job id (a no-op).
+  assert.deepEqual(await store.claimReport(committed!.incidentId, 'job-1', due), { state: 'claimed' });
   assert.deepEqual(await store.pendingOutbox(), []);
   assert.equal(await intake.sweep(), 0, 'nothing left to queue');
 });
@@ -130,7 +134,7 @@ test('unchanged repeats are recorded as sightings; a changed text is stored; nei
   assert.equal(Object.values(stored.anomalies)[0]!.summary, 'This is a demo, now at 93%');
   assert.equal(Object.values(stored.anomalies)[0]!.repeats, 4);
   assert.equal(stored.revision, 1);
-  assert.deepEqual(await store.pendingOutbox(), [{ id: first.id, revision: 1 }], 'only the opening revision was ever queued');
+  assert.deepEqual((await store.pendingOutbox()).map((o) => o.id), [first.id], 'only the opening revision was ever queued');
 });
 
 test('a group whose repeat-tracking hash is missing heals on its next write, and repeats are fast again', async () => {
@@ -144,4 +148,32 @@ test('a group whose repeat-tracking hash is missing heals on its next write, and
   const fast = (await store.ingest(of(FIRING_AM021)))!;
   assert.equal(fast.incident, null, 'after that write, repeats take the one-round-trip path again');
   assert.equal(fast.incidentId, inc.id);
+});
+
+test('news about one incident is due group_wait after it opened, then group_interval after each report; urgent news waits group_wait only', async () => {
+  const p = `${prefix}-pace`;
+  const store = new IncidentStore(a, p, 3600, () => ({ waitMs: 10_000, intervalMs: 300_000 }));
+  const [x, y] = of(MIXED_AM09);
+  const at = (s: number) => new Date(Date.parse('2026-12-02T10:00:00Z') + s * 1000);
+  const opened = (await store.ingest([{ ...x!, status: 'firing', severity: 'warning' }], at(0)))!;
+  assert.equal(opened.due, at(10).getTime(), 'the first report waits group_wait');
+  const joined = (await store.ingest([{ ...y!, status: 'firing', severity: 'warning' }], at(4)))!;
+  assert.equal(joined.announce, true);
+  assert.equal(joined.due, at(10).getTime(), 'news within group_wait joins the first report');
+  assert.deepEqual(await store.claimReport(opened.incidentId, 'j1', at(10).getTime()), { state: 'claimed' });
+  assert.deepEqual(await store.claimReport(opened.incidentId, 'j2', at(10).getTime()), { state: 'busy' }, 'one report at a time');
+  assert.deepEqual(await store.claimReport(opened.incidentId, 'j1', at(11).getTime()), { state: 'resumed' }, 'a retried job resumes its own claim');
+  await store.finishReport(opened.incidentId, 'j1', 2);
+  assert.equal(await store.reportedRevision(opened.incidentId, 2), 2);
+
+  const resolvedOne = (await store.ingest([{ ...y!, status: 'resolved', severity: 'warning' }], at(20)))!;
+  assert.equal(resolvedOne.due, at(310).getTime(), 'a partial resolution waits for group_interval after the last report');
+  assert.deepEqual(await store.claimReport(opened.incidentId, 'j3', at(20).getTime()), { state: 'later', due: at(310).getTime() });
+  const escalated = (await store.ingest([{ ...x!, status: 'firing', severity: 'critical' }], at(30)))!;
+  assert.equal(escalated.due, at(40).getTime(), 'an escalation to critical waits group_wait only');
+  assert.deepEqual(await store.claimReport(opened.incidentId, 'j4', at(40).getTime()), { state: 'claimed' });
+  await store.finishReport(opened.incidentId, 'j4', escalated.incident!.revision);
+  const gone = (await store.ingest([{ ...x!, status: 'resolved', severity: 'critical' }], at(50)))!;
+  assert.equal(gone.incident!.status, 'resolved');
+  assert.equal(gone.due, at(60).getTime(), "the incident's resolution waits group_wait only");
 });
