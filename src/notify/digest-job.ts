@@ -3,6 +3,7 @@
  * channel once (the job id is the period; each channel's delivery is recorded like any other).
  */
 import type { IncidentStore } from '../incidents/store.ts';
+import type { DeliveryLedger } from './ledger.ts';
 import { FinalError, type Handler } from '../queue/index.ts';
 import type { RuleEngine } from '../rules/engine.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -12,10 +13,13 @@ import { NotifyError, type Notifier } from './notifier.ts';
 
 export function digestHandler(deps: {
   store: IncidentStore;
+  ledger: DeliveryLedger;
   engine: RuleEngine;
   notifiers: Map<string, Notifier>;
   channels: string[];
   sendEmpty: boolean;
+  /** secretValues(config): scrubbed from the digest like from every report */
+  secrets?: readonly string[];
   log: Logger;
   metrics: Metrics;
 }): Handler<'digest'> {
@@ -33,15 +37,17 @@ export function digestHandler(deps: {
       await deps.store.markDigest(to);
       return;
     }
-    const message = digestMessage(digest);
+    const message = digestMessage(digest, deps.secrets ? { secrets: deps.secrets } : {});
     const channels = deps.channels.filter((c) => deps.notifiers.has(c));
     for (const channel of channels.length ? channels : [...deps.notifiers.keys()]) {
-      if (await deps.store.wasDelivered('digest', to, channel)) continue;
+      if ((await deps.ledger.state('digest', to, channel)).state === 'delivered') continue;
+      await deps.ledger.intend('digest', to, channel, `digest|${to}`);
       try {
         const ref = await deps.notifiers.get(channel)!.send(message);
-        await deps.store.markDelivered('digest', to, channel, ref);
+        await deps.ledger.sent('digest', to, channel, ref);
         deps.metrics.notifications.inc({ channel, outcome: 'sent' });
       } catch (err) {
+        await deps.ledger.failed('digest', to, channel);
         deps.metrics.notifications.inc({ channel, outcome: 'failed' });
         if (err instanceof NotifyError && !err.retryable) throw new FinalError(err.message);
         throw err; // retried; channels already delivered are skipped next time

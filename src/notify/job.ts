@@ -1,7 +1,8 @@
 /**
  * The "notify" job: delivers one report revision on one channel, exactly once as far as labwatch
- * can tell. The delivery record is checked before sending and written right after, before the
- * job completes; a final failure (bad credentials, refused recipient) is not retried.
+ * can tell. The ledger records the intent before sending and the outcome right after, before the
+ * job completes, through a connection that waits out a Redis blip; a final failure (bad
+ * credentials, refused recipient) is not retried.
  */
 import type { IncidentStore } from '../incidents/store.ts';
 import { FinalError, type Handler } from '../queue/index.ts';
@@ -9,23 +10,36 @@ import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Circuit } from './circuit.ts';
 import { NotifyError, type Notifier } from './notifier.ts';
-import { messageFor } from './render.ts';
+import { messageFor, type RenderOptions } from './render.ts';
+import { INTENT_SETTLE_MS, type DeliveryLedger } from './ledger.ts';
 
-export function notifyHandler(deps: {
-  store: IncidentStore;
-  notifiers: Map<string, Notifier>;
-  circuits: Map<string, Circuit>;
-  publicUrl?: string;
-  log: Logger;
-  metrics: Metrics;
-}): Handler<'notify'> {
+export function notifyHandler(
+  deps: {
+    store: IncidentStore;
+    ledger: DeliveryLedger;
+    notifiers: Map<string, Notifier>;
+    circuits: Map<string, Circuit>;
+    log: Logger;
+    metrics: Metrics;
+  } & RenderOptions,
+): Handler<'notify'> {
   return async ({ incidentId, revision, channel, variant }, ctx) => {
     const log = deps.log.child({ incident: incidentId, revision, channel, ...(variant ? { variant } : {}) });
     const deliveryKey = variant ? `${revision}-${variant}` : revision;
-    if (await deps.store.wasDelivered(incidentId, deliveryKey, channel)) {
+    const known = await deps.ledger.state(incidentId, deliveryKey, channel);
+    if (known.state === 'delivered') {
       deps.metrics.notifications.inc({ channel, outcome: 'duplicate' });
       log.info('already delivered on this channel; not sending again');
       return;
+    }
+    if (known.state === 'uncertain') {
+      // A send began and left no outcome. Its sender may still be about to record it (it lost
+      // Redis and this job was taken over): give it time. Past that, the sender is gone and the
+      // message may not have left: send it again (email keeps its Message-ID, so mail clients
+      // show one message).
+      const age = Date.now() - known.since;
+      if (age < INTENT_SETTLE_MS) throw await ctx.postpone(Math.min(INTENT_SETTLE_MS - age, 5_000) + Math.floor(Math.random() * 500));
+      log.warn({ since: new Date(known.since).toISOString(), job: known.job }, 'an earlier send stopped before its outcome was recorded; sending again');
     }
     const notifier = deps.notifiers.get(channel);
     if (!notifier) throw new FinalError(`notify: channel "${channel}" is no longer configured; the report stays in Redis`);
@@ -41,9 +55,11 @@ export function notifyHandler(deps: {
     }
 
     let ref: string | undefined;
+    await deps.ledger.intend(incidentId, deliveryKey, channel, ctx.id);
     try {
-      ref = await notifier.send(messageFor(report, deps.publicUrl));
+      ref = await notifier.send(messageFor(report, deps));
     } catch (err) {
+      await deps.ledger.failed(incidentId, deliveryKey, channel);
       const retryable = !(err instanceof NotifyError) || err.retryable;
       deps.metrics.notifications.inc({ channel, outcome: 'failed' }); // 'gave_up' is counted when the job fails for good
       if (!retryable) throw new FinalError((err as Error).message);
@@ -56,7 +72,7 @@ export function notifyHandler(deps: {
       throw err;
     }
     circuit?.success();
-    await deps.store.markDelivered(incidentId, deliveryKey, channel, ref);
+    await deps.ledger.sent(incidentId, deliveryKey, channel, ref);
     deps.metrics.notifications.inc({ channel, outcome: 'sent' });
     log.info({ ref, kind: report.kind }, 'delivered');
   };

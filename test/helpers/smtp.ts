@@ -21,6 +21,8 @@ export class TestSmtp {
   /** logins refused (wrong user or password) */
   authFailures = 0;
   #refuse = 0;
+  /** Runs after a message is received and before it is accepted (e.g. to stop Redis meanwhile). */
+  beforeAnswer: (() => Promise<void>) | undefined;
   #server: SMTPServer;
   port = 0;
 
@@ -56,6 +58,7 @@ export class TestSmtp {
             to: session.envelope.rcptTo.map((r) => r.address),
             ...(session.user ? { user: String(session.user) } : {}),
           });
+          await this.beforeAnswer?.();
           cb();
         });
       },
