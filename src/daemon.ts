@@ -11,8 +11,9 @@ import { Intake } from './incidents/intake.ts';
 import { IncidentStore } from './incidents/store.ts';
 import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
+import { DeliveryLedger } from './notify/ledger.ts';
 import { digestHandler } from './notify/digest-job.ts';
-import { DEFAULT_ROUTES } from './notify/routes.ts';
+import { DEFAULT_ROUTES, pacing } from './notify/routes.ts';
 import type { DispatchSettings } from './notify/dispatch.ts';
 import { Reminders } from './notify/reminders.ts';
 import { Flapping } from './notify/flapping.ts';
@@ -21,11 +22,14 @@ import type { Notifier } from './notify/notifier.ts';
 import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { RedisHealth } from './telemetry/redis-health.ts';
+import { within } from './util/within.ts';
 import { EnrichedTriager } from './triage/enrich.ts';
 import { AiTriager } from './triage/agent.ts';
 import { agentSettings } from './triage/settings.ts';
 import { deterministicReport } from './triage/deterministic.ts';
-import { renderHtml } from './notify/render.ts';
+import { renderHtml, type RenderOptions } from './notify/render.ts';
+import { withoutSecrets } from './triage/index.ts';
 import { triageHandler } from './triage/job.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
@@ -34,11 +38,20 @@ import type { McpHub } from './mcp/hub.ts';
 import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildHub, buildNotifiers, buildToolbox } from './registry.ts';
 import { mcpHttpHandler } from './mcp/http.ts';
 import { readFileSync } from 'node:fs';
+import { AUDIT_SINKS } from './tools/audit.ts';
 
 /**
  * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.
  * Auto-pipelining sends the commands of concurrent webhooks in one socket write.
  */
+/**
+ * The delivery ledger's connection waits for Redis instead of failing: a message already sent
+ * must have its record written, whenever Redis comes back (notify/ledger.ts).
+ */
+export function ledgerConnection(url: string): Redis {
+  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'labwatch-ledger' });
+}
+
 export function storeConnection(url: string): Redis {
   return new Redis(url, {
     lazyConnect: true,
@@ -50,11 +63,18 @@ export function storeConnection(url: string): Redis {
   });
 }
 
+/** At shutdown, how long a part that should stop at once (HTTP, schedules, notifiers) may take before it is left behind. */
+const PART_STOP_MS = 2_000;
+/** The last resort: past queue.shutdown_timeout plus this, stop() gives up, naming what is still open. */
+const STOP_DEADLINE_EXTRA_MS = 5_000;
+
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export class Daemon {
   readonly metrics = new Metrics();
   readonly redis: Redis;
+  /** the delivery ledger's connection, which waits out Redis outages */
+  readonly ledgerRedis: Redis;
   readonly store: IncidentStore;
   readonly queues: JobQueues;
   readonly notifiers: Map<string, Notifier>;
@@ -67,7 +87,8 @@ export class Daemon {
   /** labwatch's tools plus the external MCP servers' (triage's tool list) */
   readonly hub: McpHub;
   #digestTask: ScheduledTask | undefined;
-  #redisDown = false;
+  /** Redis as the whole process sees it: an outage is logged once, and exported as labwatch_redis_up. */
+  readonly redisHealth: RedisHealth;
   #address = '';
 
   constructor(
@@ -75,7 +96,13 @@ export class Daemon {
     readonly log: Logger,
   ) {
     this.redis = storeConnection(config.redis.url);
-    this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    this.ledgerRedis = ledgerConnection(config.redis.url);
+    this.redisHealth = new RedisHealth(log, config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@'), (up) => this.metrics.redisUp.set(up ? 1 : 0));
+    this.redisHealth.watch('store', this.redis);
+    this.redisHealth.watch('ledger', this.ledgerRedis);
+    const routes = config.notify.routes ?? DEFAULT_ROUTES;
+    const pace = { waitMs: ms(config.notify.group_wait), intervalMs: ms(config.notify.group_interval) };
+    this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000, (incident) => pacing(incident, routes, pace, ms));
     // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
     this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
     this.queues = new JobQueues(
@@ -84,52 +111,67 @@ export class Daemon {
       (queue, data) => {
         if (queue === 'notify') this.metrics.notifications.inc({ channel: (data as { channel: string }).channel, outcome: 'gave_up' });
       },
+      this.redisHealth,
     );
     this.notifiers = buildNotifiers(config, log);
     // Series that alerts watch start at 0, so increase() sees their first step after a restart.
     for (const channel of this.notifiers.keys()) for (const outcome of ['sent', 'failed', 'gave_up', 'circuit_open']) this.metrics.notifications.inc({ channel, outcome }, 0);
     for (const { source } of WEBHOOK_INTAKES) for (const outcome of ['accepted', 'invalid', 'unauthorized', 'unavailable']) this.metrics.webhookRequests.inc({ source, outcome }, 0);
     for (const outcome of ['ai', 'fallback']) this.metrics.triageOutcome.inc({ outcome }, 0);
+    for (const sink of AUDIT_SINKS) this.metrics.auditWriteFailures.inc({ sink }, 0);
     // The tools Claude may call: the same read-only set people get over MCP.
     const toolbox = buildToolbox(config, {
       redis: this.redis,
       store: this.store,
       engine: this.rules,
       onToolCall: (e) => this.metrics.toolCalls.inc({ tool: e.tool, caller: e.caller, outcome: e.outcome }),
+      // The audit is a record, not a gate: a lost entry is counted and logged, the call goes on.
+      onAuditWriteFailure: (sink) => this.metrics.auditWriteFailures.inc({ sink }),
+      log,
     });
     const agent = agentSettings(config);
     this.hub = buildHub(config, toolbox.tools, VERSION, log);
     const hub = this.hub;
-    const triager = agent
+    // Alert text may carry a configured secret: reports are scrubbed as made (what Redis stores)
+    // and the renderer scrubs again whatever else it shows (reminders, the digest, the page).
+    const secrets = secretValues(config);
+    const render: RenderOptions = { ...(config.notify.public_url ? { publicUrl: config.notify.public_url } : {}), secrets };
+    const triager = withoutSecrets(agent
       ? new AiTriager(
           agent,
           () => hub.tools(),
           toolbox.audit,
           this.metrics,
           log,
-          secretValues(config),
+          secrets,
         )
-      : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key configured); this report is built from the alert and labwatch's default checks.");
+      : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key configured); this report is built from the alert and labwatch's default checks."), secrets);
     const channels = [...this.notifiers.keys()];
     const dispatchSettings: DispatchSettings = {
       queues: this.queues,
       channels,
-      routes: config.notify.routes ?? DEFAULT_ROUTES,
+      routes,
       ...(config.notify.quiet_hours ? { quietHours: config.notify.quiet_hours } : {}),
       metrics: this.metrics,
       log,
     };
     const flap = config.notify.flapping;
     this.flapping = flap.changes > 0 ? new Flapping(this.store, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, ...(this.flapping ? { flapping: this.flapping } : {}), log, metrics: this.metrics }));
+    // One job per incident and due time: a storm of news about one incident queues one job.
+    const queueReport = async (id: string, due: number, replaced?: number, late?: number) => {
+      await this.queues.add('triage', { incidentId: id, due }, late === undefined ? jobId('triage', id, due) : jobId('triage', id, due, `late${late}`), due - Date.now());
+      if (replaced) await this.queues.remove('triage', jobId('triage', id, replaced));
+    };
+    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, requeue: queueReport, ...(this.flapping ? { flapping: this.flapping } : {}), log, metrics: this.metrics }));
     const repeat = config.notify.repeat_interval;
     this.reminders = repeat === 'off' ? undefined : new Reminders(this.store, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
-    this.queues.handle('notify', notifyHandler({ store: this.store, notifiers: this.notifiers, circuits, ...(config.notify.public_url ? { publicUrl: config.notify.public_url } : {}), log, metrics: this.metrics }));
+    const ledger = new DeliveryLedger(this.ledgerRedis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    this.queues.handle('notify', notifyHandler({ store: this.store, ledger, notifiers: this.notifiers, circuits, ...render, log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
-      (id, rev) => this.queues.add('triage', { incidentId: id, revision: rev }, jobId('triage', id, rev)),
+      queueReport,
       log,
       this.metrics,
       10_000,
@@ -137,7 +179,7 @@ export class Daemon {
     );
     const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
     this.http = buildHttpServer({
-      mcp: mcpHttpHandler({ ...toolbox, version: VERSION }),
+      mcp: mcpHttpHandler({ ...toolbox, version: VERSION, writeTools: config.mcp.http_write_tools }),
       listenHost: parseListen(config.http.listen).host,
       ...(publicHost ? { allowedHosts: [publicHost] } : {}),
       intakes: WEBHOOK_INTAKES,
@@ -149,19 +191,22 @@ export class Daemon {
       incidentPage: async (id) => {
         const incident = await this.store.getIncident(id);
         if (!incident) return null;
-        const report = (await this.store.getReport(id, incident.revision)) ?? deterministicReport(incident);
-        return renderHtml(report);
+        const reported = await this.store.reportedRevision(id, incident.revision);
+        const report = (await this.store.getReport(id, reported)) ?? deterministicReport(incident);
+        return renderHtml(report, render);
       },
       readiness: {
         redis: async () => ((await this.redis.ping()) === 'PONG' ? null : 'Redis did not answer PING'),
         workers: async () => (this.queues.running() ? null : 'queue workers are not running'),
       },
+      // Shown by /readyz without making it 503: a daemon that still notifies is ready.
+      warnings: { audit: async () => toolbox.audit.problem() },
     });
     this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
     const host = hostname();
     this.watcher = new Watcher(buildCollectors(config, host, log, () => this.rules.rules.rules), this.rules, this.intake, log, this.metrics.registry, host);
     const d = config.notify.digest;
-    this.queues.handle('digest', digestHandler({ store: this.store, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, log, metrics: this.metrics }));
+    this.queues.handle('digest', digestHandler({ store: this.store, ledger, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, secrets, log, metrics: this.metrics }));
   }
 
   /**
@@ -198,21 +243,14 @@ export class Daemon {
 
   async start(): Promise<void> {
     const safeUrl = this.config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
-    this.redis.on('error', (err) => {
-      if (this.#redisDown) return;
-      this.#redisDown = true;
-      this.log.error({ redis: safeUrl, err: err.message }, 'Redis unreachable; webhooks answer 503 and jobs wait until it returns');
-    });
-    this.redis.on('ready', () => {
-      if (this.#redisDown) this.log.info({ redis: safeUrl }, 'Redis is back');
-      this.#redisDown = false;
-    });
     try {
       await this.redis.connect();
     } catch (err) {
       // ioredis keeps reconnecting; the daemon runs and reports not-ready until then.
       this.log.error({ redis: safeUrl, err: (err as Error).message }, 'cannot reach Redis at start-up; retrying in the background');
     }
+    // Connects in the background: its commands wait in its offline queue until it is ready.
+    this.ledgerRedis.connect().catch(() => {});
     this.queues.start();
     this.intake.start();
     this.watcher.start();
@@ -236,19 +274,57 @@ export class Daemon {
     );
   }
 
-  /** Stops intake first, lets running jobs finish within the configured bound, then closes Redis. */
+  /**
+   * Stops intake first, lets running jobs finish within queue.shutdown_timeout, then closes the
+   * rest. Whatever is down (Redis, the mail server, an MCP server), stopping is bounded: a part
+   * that does not stop in time is logged by name and left behind ("stopped" then lists it), and as
+   * a last resort, past shutdown_timeout + STOP_DEADLINE_EXTRA_MS, stop() logs what is still open
+   * and rejects (the CLI then exits 1).
+   */
   async stop(): Promise<void> {
     this.log.info('stopping: no new webhooks; waiting for running jobs');
-    await this.http.close().catch(() => {});
-    await this.watcher.stop();
-    this.reminders?.stop();
-    this.flapping?.stop();
-    await this.#digestTask?.destroy();
-    this.intake.stop();
-    await this.hub.close();
-    await this.queues.stop(ms(this.config.queue.shutdown_timeout));
-    await Promise.all([...this.notifiers.values()].map((n) => n.close().catch(() => {})));
-    await this.redis.quit().catch(() => this.redis.disconnect());
-    this.log.info('stopped');
+    const timeoutMs = ms(this.config.queue.shutdown_timeout);
+    const open = new Set<string>();
+    const cut: string[] = [];
+    const step = async (part: string, stop: () => unknown, boundMs = PART_STOP_MS): Promise<void> => {
+      open.add(part);
+      const stopping = Promise.resolve()
+        .then(stop)
+        .catch((err: Error) => this.log.warn({ part, err: err.message }, 'error while stopping; going on'));
+      if (!(await within(stopping, boundMs))) {
+        cut.push(part);
+        this.log.warn({ part, boundMs }, `${part} did not stop within ${boundMs} ms; going on without it`);
+      }
+      open.delete(part);
+    };
+    const sequence = async () => {
+      await Promise.all([
+        step('http server', () => this.http.close()),
+        step('watcher', () => this.watcher.stop()),
+        step('reminders', () => this.reminders?.stop()),
+        step('flapping check', () => this.flapping?.stop()),
+        step('digest schedule', () => this.#digestTask?.destroy()),
+        step('intake', () => this.intake.stop()),
+      ]);
+      // Bounded inside: shutdown_timeout for running jobs, then a short grace before cutting connections.
+      open.add('queues');
+      cut.push(...(await this.queues.stop(timeoutMs)));
+      open.delete('queues');
+      // Running jobs use the tools (hub) and notifiers until the queues have stopped.
+      await Promise.all([step('MCP hub', () => this.hub.close()), ...[...this.notifiers].map(([name, n]) => step(`notifier ${name}`, () => n.close()))]);
+      // QUIT fails at once while Redis is away (no offline queue); the socket is closed either way.
+      await step('Redis connection', () => this.redis.quit().catch(() => {}), 1_000);
+      await step('ledger connection', () => this.ledgerRedis.quit().catch(() => {}), 1_000);
+      this.ledgerRedis.disconnect();
+      this.redis.disconnect();
+    };
+    const deadlineMs = timeoutMs + STOP_DEADLINE_EXTRA_MS;
+    if (!(await within(sequence(), deadlineMs))) {
+      const still = [...open, ...cut];
+      this.log.error({ deadlineMs, open: still }, `shutdown did not finish within ${deadlineMs} ms; exiting with ${still.join(', ') || 'parts'} still open`);
+      this.redis.disconnect();
+      throw new Error(`shutdown did not finish within ${deadlineMs} ms (${still.join(', ')} still open)`);
+    }
+    this.log.info(cut.length ? { notClosed: cut } : {}, 'stopped');
   }
 }

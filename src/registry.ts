@@ -33,7 +33,7 @@ import { NtfyNotifier } from './notify/ntfy.ts';
 import type { RuleEngine } from './rules/engine.ts';
 import type { Rule } from './rules/load.ts';
 import type { Logger } from './telemetry/log.ts';
-import { Audit, type AuditEntry } from './tools/audit.ts';
+import { Audit, type AuditEntry, type AuditSink } from './tools/audit.ts';
 import type { ToolSpec } from './tools/types.ts';
 import type { Scheduled } from './watch/index.ts';
 
@@ -103,7 +103,10 @@ export function auditFile(cfg: Config): string {
 }
 
 /** Every diagnostic tool, over the same readers the collectors use, and the audit trail they write to. */
-export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine; onToolCall?: (e: AuditEntry) => void }): { tools: ToolSpec[]; audit: Audit } {
+export function buildToolbox(
+  cfg: Config,
+  deps: { redis?: Redis; store?: IncidentStore; engine?: RuleEngine; onToolCall?: (e: AuditEntry) => void; onAuditWriteFailure?: (sink: AuditSink) => void; log?: Logger },
+): { tools: ToolSpec[]; audit: Audit } {
   const w = cfg.watch;
   const tools: ToolSpec[] = [];
   if (deps.store) tools.push(...incidentTools(deps.store));
@@ -120,6 +123,8 @@ export function buildToolbox(cfg: Config, deps: { redis?: Redis; store?: Inciden
     ...(deps.redis ? { redis: deps.redis, stream: `${cfg.redis.prefix}:audit` } : {}),
     secrets: secretValues(cfg),
     ...(deps.onToolCall ? { onRecord: deps.onToolCall } : {}),
+    ...(deps.onAuditWriteFailure ? { onWriteFailure: deps.onAuditWriteFailure } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
   });
   return { tools, audit };
 }
@@ -153,7 +158,7 @@ export function buildProbes(cfg: Config, log: Logger): { name: string; probe(): 
     probes.push({
       name: `mcp ${server.name}`,
       probe: async () => {
-        const hub = buildHub({ ...cfg, mcp: { servers: [server] } }, [], 'check', log);
+        const hub = buildHub({ ...cfg, mcp: { ...cfg.mcp, servers: [server] } }, [], 'check', log);
         try {
           const tools = await hub.tools();
           if (!hub.status()[0]?.up) throw new Error(`MCP server ${server.name} (${server.command ?? server.url}) is unreachable or refused labwatch; run with log.level debug for its output`);

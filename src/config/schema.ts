@@ -70,6 +70,10 @@ export const notifyConfig = z
         send_empty: z.boolean().default(false),
       })
       .prefault({}),
+    /** Collect this long after an incident opens before its first report (Alertmanager's group_wait). */
+    group_wait: duration.default('10s'),
+    /** At most one update per incident per interval, carrying everything that changed (Alertmanager's group_interval). */
+    group_interval: duration.default('5m'),
     /** An incident still open is announced again after this long (with what changed); "off" never. */
     repeat_interval: z.union([duration, z.literal('off')]).default('24h'),
     /** A group changing state this often within the window is flapping: one notice, then quiet until it settles. */
@@ -238,6 +242,11 @@ export const mcpConfig = z
       .array(mcpServerConfig)
       .default([])
       .refine((list) => new Set(list.map((s) => s.name)).size === list.length, { message: 'a unique name for each server' }),
+    /**
+     * Serve tools that change something (e.g. alertmanager_create_silence, when enabled) at POST /mcp.
+     * Off: over HTTP they are neither listed nor callable, as nobody there confirms them. stdio is unaffected.
+     */
+    http_write_tools: z.boolean().default(false),
   })
   .prefault({});
 
@@ -275,15 +284,27 @@ export interface Secrets {
   mcp?: Record<string, { env: Record<string, string>; headers: Record<string, string> }>;
 }
 
-/** Every secret value, for the scrubbers that keep them out of logs, prompts and reports. */
-export function secretValues(cfg: { secrets: Secrets }): string[] {
+/**
+ * Every secret value, for the scrubbers that keep them out of logs, prompts and reports: the
+ * secrets read from files and environment, and the password inside the Redis URL (also when it
+ * turns up bare, outside a URL).
+ */
+export function secretValues(cfg: { secrets: Secrets; redis?: { url: string } }): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === 'string') out.push(v);
     else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
   };
   walk(cfg.secrets);
-  return out;
+  if (cfg.redis) {
+    try {
+      const password = new URL(cfg.redis.url).password;
+      if (password) out.push(password, decodeURIComponent(password));
+    } catch {
+      /* not a URL (the schema refuses those): nothing to add */
+    }
+  }
+  return [...new Set(out)];
 }
 
 export interface Config extends FileConfig {

@@ -5,10 +5,12 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { PayloadError, type WebhookIntake } from '../connectors/types.ts';
+import { TRUNCATED_WHAT } from '../connectors/limits.ts';
 import type { Intake } from '../incidents/intake.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { bearerChecker } from './auth.ts';
+import { hostnameChecker, isLoopbackIp, parseHostHeader, parseOrigin } from './host-check.ts';
 import type { McpHttpHandler } from '../mcp/http.ts';
 
 export interface HttpDeps {
@@ -22,12 +24,14 @@ export interface HttpDeps {
   incidentPage?: (id: string) => Promise<string | null>;
   /** MCP over streamable HTTP at /mcp, behind the token and Host/Origin checks. */
   mcp?: McpHttpHandler;
-  /** Hosts (for the Host header and Origins) besides loopback names that may reach /mcp, e.g. the public_url's. */
+  /** Host names (for the Host header and Origins) besides loopback ones that may reach /mcp, matched exactly: e.g. the public_url's. */
   allowedHosts?: string[];
   /** The address the server is bound to; a loopback bind only answers loopback Host names. */
   listenHost?: string;
   /** Each readiness check returns null when fine, or what is wrong. */
   readiness: Record<string, () => Promise<string | null>>;
+  /** Like readiness, but a problem is listed under `warnings` without making /readyz 503 (e.g. the audit file). */
+  warnings?: Record<string, () => Promise<string | null>>;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -38,8 +42,15 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return host === 'localhost' || isLoopbackIp(host);
 }
+
+/**
+ * A payload is committed this many anomalies at a time, in order, before the answer: each Redis
+ * call stays small (a 40,000-alert body in one call failed as if Redis were down) and repeats of
+ * the part already committed are no-ops if the sender retries after a failure half-way.
+ */
+export const ACCEPT_CHUNK = 1000;
 
 function errorBody(error: string, hint?: string) {
   return hint ? { error, hint } : { error };
@@ -50,6 +61,15 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const authorised = bearerChecker(deps.token);
   // Webhooks are JSON; a text/plain body would reach the intake as a string and confuse the sender.
   app.removeContentTypeParser('text/plain');
+  // Label names are data, and `__proto__` is a valid one: webhook bodies are parsed as JSON.parse
+  // does (such a key is an own property, which the intakes treat as data). Other routes keep
+  // Fastify's refusal of bodies with `__proto__` or `constructor.prototype` keys.
+  const webhookJson = app.getDefaultJsonParser('ignore', 'ignore');
+  const otherJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    ((req.routeOptions.config as { source?: string } | undefined)?.source ? webhookJson : otherJson)(req, body as string, done),
+  );
 
   // Fastify's own errors (bad JSON, too large, wrong content type) in words a sender can act on.
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -71,6 +91,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   for (const intake of deps.intakes) {
     const source = intake.source;
+    for (const what of TRUNCATED_WHAT) deps.metrics.webhookTruncated.inc({ source, what }, 0);
     app.post(
       `/webhook/${intake.path}`,
       {
@@ -89,18 +110,29 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       },
       async (req, reply) => {
         let anomalies;
+        const cuts = new Map<string, number>();
+        const onTruncated = (what: string, n: number) => {
+          deps.metrics.webhookTruncated.inc({ source, what }, n);
+          cuts.set(what, (cuts.get(what) ?? 0) + n);
+        };
         try {
-          anomalies = intake.parse(req.body);
+          anomalies = intake.parse(req.body, onTruncated);
+          // The parsed body (up to body_limit_bytes of JSON objects) is not needed while Redis answers.
+          req.body = undefined;
         } catch (err) {
           if (!(err instanceof PayloadError)) throw err;
           deps.metrics.webhookRequests.inc({ source, outcome: 'invalid' });
           deps.log.warn({ source, remote: req.ip, err: err.message }, 'webhook payload refused');
           return reply.code(400).send(errorBody(err.message));
         }
+        if (cuts.size) deps.log.warn({ source, remote: req.ip, cut: Object.fromEntries(cuts) }, 'webhook: values over the size limits were cut or left out (see labwatch_webhook_truncated_total)');
         try {
-          const committed = await deps.intake.accept(anomalies);
+          const incidents = new Set<string>();
+          for (let i = 0; i < anomalies.length; i += ACCEPT_CHUNK) {
+            for (const c of await deps.intake.accept(anomalies.slice(i, i + ACCEPT_CHUNK))) incidents.add(c.incidentId);
+          }
           deps.metrics.webhookRequests.inc({ source, outcome: 'accepted' });
-          return reply.send({ status: 'ok', anomalies: anomalies.length, incidents: committed.map((c) => c.incidentId) });
+          return reply.send({ status: 'ok', anomalies: anomalies.length, incidents: [...incidents] });
         } catch (err) {
           deps.metrics.webhookRequests.inc({ source, outcome: 'unavailable' });
           deps.log.error({ source, err: (err as Error).message }, 'webhook not stored: Redis unavailable; answering 503 so the sender retries');
@@ -117,28 +149,33 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   if (deps.mcp) {
     const handler = deps.mcp;
-    const loopbackNames = ['localhost', '127.0.0.1', '::1', '[::1]'];
-    const allowedHost = (host: string) =>
-      !isLoopback(deps.listenHost ?? '127.0.0.1') || loopbackNames.includes(host) || /^127\./.test(host) || (deps.allowedHosts ?? []).includes(host);
-    const hostOf = (h: string) => h.replace(/:\d+$/, ''); // "[::1]:9877" → "[::1]", "localhost:9877" → "localhost"
+    // Bound beyond loopback, the names people use are unknown: the token is the protection there.
+    const checked = isLoopback(deps.listenHost ?? '127.0.0.1');
+    const allowedName = hostnameChecker(deps.allowedHosts ?? []);
+    const allowed = (hp: { hostname: string } | null) => !checked || (hp !== null && allowedName(hp.hostname));
+    const refuse = (header: 'Host' | 'Origin', value: string | undefined) => ({
+      ...errorBody(
+        `${header} ${value === undefined ? '(none)' : JSON.stringify(value)} is not allowed for /mcp`,
+        header === 'Host'
+          ? 'a loopback-bound labwatch answers /mcp only as 127.0.0.1 (any 127.x.y.z), [::1], localhost or the host of notify.public_url, ' +
+              'matched exactly (no trailing dot); connect by one of those, or set notify.public_url to the URL you reach labwatch by'
+          : 'a browser page may call /mcp only from an http(s) origin on 127.0.0.1, [::1], localhost or the host of notify.public_url, ' +
+              'exactly as browsers send it (no path, user:password@ or trailing dot); set notify.public_url to the URL you reach labwatch by, ' +
+              'or use a client that sends no Origin',
+      ),
+      header,
+    });
     app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: '/mcp',
       // Before the body is read, as for webhooks.
       onRequest: async (req, reply) => {
         // DNS rebinding: a page on another site must not reach a loopback-bound labwatch.
-        if (!allowedHost(hostOf(req.headers.host ?? ''))) return reply.code(403).send(errorBody(`Host ${req.headers.host ?? '(none)'} is not allowed for /mcp`));
+        const host = req.headers.host;
+        if (!allowed(host === undefined ? null : parseHostHeader(host))) return reply.code(403).send(refuse('Host', host));
         const origin = req.headers.origin;
         // CLI clients send no Origin; a browser's must name an allowed host.
-        if (origin !== undefined) {
-          let ok = false;
-          try {
-            ok = allowedHost(hostOf(new URL(origin).host));
-          } catch {
-            ok = false;
-          }
-          if (!ok) return reply.code(403).send(errorBody(`Origin ${origin} is not allowed for /mcp`));
-        }
+        if (origin !== undefined && !allowed(parseOrigin(origin))) return reply.code(403).send(refuse('Origin', origin));
         if (!authorised(req.headers.authorization)) {
           deps.log.warn({ remote: req.ip }, 'mcp refused: missing or wrong bearer token');
           return reply.code(401).header('WWW-Authenticate', 'Bearer realm="labwatch"').send(errorBody('missing or wrong bearer token'));
@@ -169,8 +206,16 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         if (problem) problems[name] = problem;
       }),
     );
+    const warnings: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(deps.warnings ?? {}).map(async ([name, check]) => {
+        const problem = await check().catch((e: Error) => e.message);
+        if (problem) warnings[name] = problem;
+      }),
+    );
     const ready = Object.keys(problems).length === 0;
-    return reply.code(ready ? 200 : 503).send(ready ? { status: 'ready' } : { status: 'not ready', problems });
+    const also = Object.keys(warnings).length ? { warnings } : {};
+    return reply.code(ready ? 200 : 503).send(ready ? { status: 'ready', ...also } : { status: 'not ready', problems, ...also });
   });
 
   app.get('/metrics', async (_req, reply) => {

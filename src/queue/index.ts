@@ -7,13 +7,18 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/log.ts';
+import { isConnectionError, type RedisHealth } from '../telemetry/redis-health.ts';
+import { within } from '../util/within.ts';
 
 export const QUEUE_NAMES = ['triage', 'notify', 'digest'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface TriageJob {
   incidentId: string;
-  revision: number;
+  /** when the report was due (ms); also in the job id, so one job is queued per due time */
+  due?: number;
+  /** only in jobs queued before reports were paced: one job per revision */
+  revision?: number;
 }
 export interface NotifyJob {
   incidentId: string;
@@ -54,6 +59,21 @@ export interface QueueSettings {
   concurrency?: Partial<Record<QueueName, number>>;
 }
 
+/**
+ * Job locks. A worker holds a lock on each running job and renews it every LOCK_MS / 2 while its
+ * process lives, so a long triage keeps its job. When the process dies (SIGKILL, power loss) the
+ * lock expires within LOCK_MS and the next stalled check, every STALLED_CHECK_MS on any live
+ * worker, puts the job back: another process resumes it within about LOCK_MS + STALLED_CHECK_MS
+ * (BullMQ's defaults, 30 s and 30 s, took up to a minute). Every worker must use the same values:
+ * the stalled check's interval is a queue-wide key set by whichever worker ran it last.
+ */
+export const LOCK_MS = 10_000;
+export const STALLED_CHECK_MS = 5_000;
+/** At shutdown, how long a worker whose jobs are done may take to close before its connection is cut. */
+const CLOSE_GRACE_MS = 2_000;
+/** How long closing a queue or a connection may take at shutdown. */
+const QUIT_MS = 1_000;
+
 /** Marks a failure that retrying cannot fix: the job fails at once and is kept for inspection. */
 export { UnrecoverableError as FinalError };
 
@@ -68,19 +88,25 @@ export class JobQueues {
   readonly #handlers = new Map<QueueName, Handler<QueueName>>();
   readonly #producer: Redis;
   /** Connections we gave to workers: BullMQ does not close connections it did not create. */
-  readonly #workerConnections: Redis[] = [];
+  readonly #workerConnections = new Map<QueueName, Redis>();
   readonly #options: JobsOptions;
   #started = false;
+  /** handlers running now, and who waits for them all to finish (shutdown) */
+  #running = 0;
+  #idle: (() => void)[] = [];
 
   constructor(
     private readonly settings: QueueSettings,
     private readonly log: Logger,
     /** Called when a job has failed for good (attempts exhausted or a final error). */
     private readonly onGaveUp: (queue: QueueName, data: unknown, err: Error) => void = () => {},
+    /** Told about every connection, so an outage is logged once for the whole process. */
+    private readonly health?: RedisHealth,
   ) {
     // Producers fail fast while Redis is away (callers keep the work in the outbox); workers wait.
     this.#producer = new Redis(settings.redisUrl, this.#redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
-    this.#producer.on('error', () => {}); // reported by the store's connection and /readyz
+    this.#producer.on('error', () => {}); // an outage is logged once, by `health`
+    health?.watch('queue producer', this.#producer);
     this.#options = {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
@@ -108,6 +134,11 @@ export class JobQueues {
     await this.#queues.get(name)!.add(name, data, { jobId: id, ...(delayMs > 0 ? { delay: delayMs } : {}) });
   }
 
+  /** Removes a job that is no longer needed, unless it is running (then it finds nothing to do). */
+  async remove(name: QueueName, id: string): Promise<void> {
+    await this.#queues.get(name)!.remove(id).catch(() => 0);
+  }
+
   /** Jobs waiting for a time (quiet hours, postponed deliveries), for tests and the dashboard. */
   async delayed(name: QueueName): Promise<{ id: string; data: unknown; runAt: number }[]> {
     const jobs = await this.#queues.get(name)!.getDelayed();
@@ -126,29 +157,42 @@ export class JobQueues {
     for (const name of QUEUE_NAMES) {
       const handler = this.#handlers.get(name)!;
       const connection = new Redis(this.settings.redisUrl, this.#redisOptions({ maxRetriesPerRequest: null }));
-      connection.on('error', () => {}); // surfaced through the worker's 'error' event below
-      this.#workerConnections.push(connection);
+      connection.on('error', () => {}); // an outage is logged once, by `health`
+      this.health?.watch(`${name} worker`, connection);
+      this.#workerConnections.set(name, connection);
       const worker = new Worker(
         name,
-        async (job: Job, token?: string) =>
-          handler(job.data, {
-            id: job.id ?? '?',
-            attemptsMade: job.attemptsMade,
-            attempts: job.opts.attempts ?? 1,
-            postpone: async (ms) => {
-              await job.moveToDelayed(Date.now() + ms, token);
-              return new DelayedError();
-            },
-          }),
+        async (job: Job, token?: string) => {
+          this.#running++;
+          try {
+            return await handler(job.data, {
+              id: job.id ?? '?',
+              attemptsMade: job.attemptsMade,
+              attempts: job.opts.attempts ?? 1,
+              postpone: async (ms) => {
+                await job.moveToDelayed(Date.now() + ms, token);
+                return new DelayedError();
+              },
+            });
+          } finally {
+            if (--this.#running === 0) for (const wake of this.#idle.splice(0)) wake();
+          }
+        },
         {
           connection,
           prefix: `${this.settings.prefix}:q`,
           concurrency: this.settings.concurrency?.[name] ?? 4,
           autorun: true,
+          lockDuration: LOCK_MS,
+          stalledInterval: STALLED_CHECK_MS,
         },
       );
-      // An unhandled 'error' event would crash the process; Redis outages surface here.
-      worker.on('error', (err) => this.log.warn({ queue: name, err: err.message }, 'queue worker error (it keeps retrying)'));
+      // An unhandled 'error' event would crash the process. Connection errors are the outage that
+      // `health` logs once (BullMQ repeats them for every worker and reconnect attempt).
+      worker.on('error', (err) => {
+        if (isConnectionError(err) || (this.health && !this.health.up)) this.log.debug({ queue: name, err: err.message }, 'queue worker: Redis connection error');
+        else this.log.warn({ queue: name, err: err.message }, 'queue worker error (it keeps retrying)');
+      });
       worker.on('failed', (job, err) => {
         if (!job) return;
         const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -176,23 +220,43 @@ export class JobQueues {
     return out;
   }
 
-  /** Stops taking jobs and waits up to `timeoutMs` for running ones; unfinished jobs are retried later. */
-  async stop(timeoutMs: number): Promise<void> {
-    const closing = Promise.all([...this.#workers.values()].map((w) => w.close()));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      closing.then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.log.warn({ timeoutMs }, 'jobs still running at shutdown; they will be picked up again after restart');
-      await Promise.all([...this.#workers.values()].map((w) => w.close(true).catch(() => {})));
-    }
-    for (const c of this.#workerConnections.splice(0)) await c.quit().catch(() => c.disconnect());
+  /**
+   * Stops taking jobs, waits up to `timeoutMs` for running ones, then closes. Bounded whatever is
+   * down: a worker that cannot close has its connection cut after CLOSE_GRACE_MS. (While Redis is
+   * away, BullMQ's close() waits for its blocking connection to end, and ioredis never ends a
+   * connection disconnected while it waits to reconnect; close(true) after close() only returns
+   * the same pending promise.) Unfinished jobs run again, here after a restart or on another
+   * process, once their lock expires. Returns what had to be cut, for the log.
+   */
+  async stop(timeoutMs: number): Promise<string[]> {
+    const cut: string[] = [];
+    const workers = [...this.#workers];
     this.#workers.clear();
-    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
-    await this.#producer.quit().catch(() => this.#producer.disconnect());
+    const closing = workers.map(([name, w]) => ({ name, closed: w.close().catch(() => {}) }));
+    const idle = this.#running === 0 ? Promise.resolve() : new Promise<void>((r) => this.#idle.push(r));
+    if (!(await within(idle, timeoutMs))) {
+      this.log.warn({ timeoutMs, running: this.#running }, 'jobs still running at shutdown; they will be picked up again after restart');
+    }
+    const done = await Promise.all(closing.map(async (c) => ({ name: c.name, ok: await within(c.closed, CLOSE_GRACE_MS) })));
+    const stuck = done.filter((d) => !d.ok).map((d) => d.name);
+    if (stuck.length) {
+      const why = this.health && !this.health.up ? 'Redis is unreachable' : 'a job or a Redis command did not finish';
+      this.log.warn({ queues: stuck, graceMs: CLOSE_GRACE_MS }, `queue workers did not close (${why}); cutting their connections`);
+      cut.push(...stuck.map((n) => `${n} worker`));
+    }
+    // QUIT waits for Redis to answer; past QUIT_MS, or when it fails, the socket is simply closed.
+    const quit = async (c: Redis) => {
+      let ok = false;
+      if (await within(c.quit().then(() => (ok = true)), QUIT_MS) && ok) return;
+      c.disconnect();
+    };
+    await Promise.all([
+      ...[...this.#workerConnections].map(([name, c]) => (stuck.includes(name) ? c.disconnect() : quit(c))),
+      ...[...this.#queues.values()].map((q) => within(q.close(), QUIT_MS)),
+    ]);
+    this.#workerConnections.clear();
+    await quit(this.#producer);
     this.#started = false;
+    return cut;
   }
 }

@@ -17,6 +17,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookTruncated = new Counter({
+    name: 'labwatch_webhook_truncated_total',
+    help: 'Webhook label and annotation values cut to their size limit (label_value, annotation_value, name), and labels or annotations dropped beyond the per-alert count (labels, annotations), by source.',
+    labelNames: ['source', 'what'] as const,
+    registers: [this.registry],
+  });
+
   readonly anomaliesReceived = new Counter({
     name: 'labwatch_anomalies_received_total',
     help: 'Anomalies taken in, by source and status (firing, resolved).',
@@ -69,6 +76,19 @@ export class Metrics {
     name: 'labwatch_triage_outcome_total',
     help: 'AI triage outcomes: ai (a report from Claude) or fallback (the deterministic report, with why).',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditWriteFailures = new Counter({
+    name: 'labwatch_audit_write_failures_total',
+    help: 'Audit entries a sink could not keep, by sink (file, redis); the tool call and the report go on.',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisUp = new Gauge({
+    name: 'labwatch_redis_up',
+    help: '1 while every labwatch connection to Redis is ready, 0 while Redis is unreachable (or not yet reached).',
     registers: [this.registry],
   });
 

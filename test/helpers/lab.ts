@@ -39,9 +39,15 @@ export interface LabOptions {
   anthropic?: Record<string, unknown>;
   /** the SMTP password labwatch is given (default: the right one) */
   smtpPassword?: string;
-  /** extra keys inside the notify: block, e.g. quiet_hours */
+  /** extra keys inside the notify: block, e.g. quiet_hours; group_wait and group_interval are 0s (every change reported at once) unless given */
   notifyExtra?: Record<string, unknown>;
   circuit?: { failures: number; cooldown: string; max_cooldown: string };
+  /** the loopback ntfy receiver's options, e.g. an 8 KB header limit like ntfy behind nginx */
+  ntfy?: { maxHeaderBytes?: number };
+  /** the channels configured (default both); with none, reports go to the log notifier */
+  channels?: ('email' | 'ntfy')[];
+  /** audit.file (default: audit.jsonl in the lab's temporary folder) */
+  auditFile?: string;
 }
 
 export interface Lab {
@@ -65,7 +71,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const prefix = `lwtest-${randomBytes(4).toString('hex')}`;
   const smtp = await new TestSmtp({ user: 'lab@example.org', password: SECRETS.smtpPassword }).start();
-  const ntfy = await new TestNtfy().start();
+  const ntfy = await new TestNtfy(opts.ntfy).start();
+  const channels = new Set(opts.channels ?? ['email', 'ntfy']);
   const dir = mkdtempSync(join(tmpdir(), 'labwatch-test-'));
   const file = (name: string, content: string) => {
     const p = join(dir, name);
@@ -80,20 +87,20 @@ http:
   listen: "127.0.0.1:0"
 ${opts.token === false ? '' : `  token_file: ${file('http-token', SECRETS.httpToken)}`}
 notify:
-  email:
+${!channels.has('email') ? '' : `  email:
     host: 127.0.0.1
     port: ${smtp.port}
     secure: false
     user: lab@example.org
     password_file: ${file('smtp-password', opts.smtpPassword ?? SECRETS.smtpPassword)}
     from: "labwatch <lab@example.org>"
-    to: [owner@example.org]
-  ntfy:
+    to: [owner@example.org]`}
+${!channels.has('ntfy') ? '' : `  ntfy:
     url: ${ntfy.url}
     topic: homelab
-    token_file: ${file('ntfy-token', SECRETS.ntfyToken)}
+    token_file: ${file('ntfy-token', SECRETS.ntfyToken)}`}
   circuit: ${JSON.stringify(opts.circuit ?? { failures: 5, cooldown: '1m', max_cooldown: '30m' })}
-${Object.entries(opts.notifyExtra ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}
+${Object.entries({ group_wait: '0s', group_interval: '0s', ...opts.notifyExtra }).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}
 queue:
   attempts: ${opts.queue?.attempts ?? 6}
   backoff: ${opts.queue?.backoff ?? '100ms'}
@@ -102,7 +109,7 @@ ${opts.anthropic ? `anthropic:\n  api_key_file: ${file('anthropic-key', SECRETS.
 log:
   level: debug
 audit:
-  file: ${join(dir, 'audit.jsonl')}
+  file: ${opts.auditFile ?? join(dir, 'audit.jsonl')}
 ${opts.watchYaml ?? 'watch:\n  smart: { enabled: false }\n  zfs: { enabled: false }\n  host: { enabled: false }'}
 ${opts.extraYaml ?? ''}`;
   const config = loadConfig(file('labwatch.yaml', yaml), {});
