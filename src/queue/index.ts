@@ -250,6 +250,11 @@ export class JobQueues {
       if (await within(c.quit().then(() => (ok = true)), QUIT_MS) && ok) return;
       c.disconnect();
     };
+    // A worker stuck in close() never reaches the step that stops its lock-renewal timer, which
+    // would keep the process alive after the cut (seen after Redis restarted under a blocking
+    // read). LockManager is protected in BullMQ's types; its close() only clears that timer.
+    for (const [name, w] of workers)
+      if (stuck.includes(name)) await (w as unknown as { lockManager?: { close(): Promise<void> } }).lockManager?.close().catch(() => {});
     await Promise.all([
       ...[...this.#workerConnections].map(([name, c]) => (stuck.includes(name) ? c.disconnect() : quit(c))),
       ...[...this.#queues.values()].map((q) => within(q.close(), QUIT_MS)),
