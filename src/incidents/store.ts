@@ -153,7 +153,9 @@ export class IncidentStore {
       if (!result) return null;
       const { incident, announce } = result;
       const same = current?.id === incident.id;
-      const json = headerOf(incident, (raw ? ((JSON.parse(raw) as Header).v ?? 0) : 0) + 1);
+      // The write counter of the header read (or of this process's last write); never parsed twice.
+      const v = ((current as Header | null)?.v ?? 0) + 1;
+      const json = headerOf(incident, v);
       // Only the anomalies this batch touched are written, unless the record is new or from
       // before anomalies had a hash of their own.
       const all = !same || read?.anomalies !== undefined;
@@ -187,7 +189,7 @@ export class IncidentStore {
         ...anomalyArgs,
         ...digests,
       );
-      if (ok === 1) this.#remember(groupHash, json, incident);
+      if (ok === 1) this.#remember(groupHash, json, { ...incident, v } as Incident);
       if (ok === 1) return { incidentId: incident.id, announce, due: Number(due), ...(Number(replaced) > 0 ? { replaced: Number(replaced) } : {}), incident };
     }
     throw new Error(`incidents: group ${groupKey} changed ${MAX_CAS_ATTEMPTS} times during one update; giving up so the sender retries`);
