@@ -6,28 +6,11 @@
  */
 import type { Incident } from '../incidents/types.ts';
 import type { Latest } from '../rules/observation.ts';
-import type { Message } from './notifier.ts';
-import { escapeHtml, redact, truncateUtf8, NTFY_BODY_LIMIT_BYTES, type RenderOptions } from './render.ts';
-import { formatTime } from '../triage/deterministic.ts';
+import type { Digest, DigestLine, Message } from './notifier.ts';
+import { escapeHtml, escapeMarkdown, redact, type RenderOptions } from './render.ts';
+import { formatTime } from '../util/time.ts';
 
-export interface DigestLine {
-  id: string;
-  severity: string;
-  title: string;
-  host: string;
-  since: string;
-  resolvedAt?: string;
-}
-
-export interface Digest {
-  from: string;
-  to: string;
-  opened: DigestLine[];
-  escalated: DigestLine[];
-  stillOpen: DigestLine[];
-  resolved: DigestLine[];
-  health: Latest[];
-}
+export type { Digest, DigestLine };
 
 const line = (i: Incident): DigestLine => ({
   id: i.id,
@@ -104,9 +87,6 @@ export function digestMessage(digest: Digest, opts: RenderOptions = {}): Message
     }
   }
   text.push('', '--', 'labwatch digest · arrows compare with about a day earlier');
-  const pushLines = [counts(d) + '.'];
-  for (const [key, title] of SECTIONS) if (d[key].length) pushLines.push(`${title}: ${d[key].map((l) => l.title).join('; ')}`);
-  if (d.health.length) pushLines.push(`Watching ${d.health.length} subjects.`);
   return {
     key: `digest-${d.to.replace(/[^0-9]/g, '').slice(0, 12)}`,
     subject,
@@ -114,7 +94,28 @@ export function digestMessage(digest: Digest, opts: RenderOptions = {}): Message
     html:
       '<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"></head>' +
       `<body style="font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1d2939;max-width:640px;margin:0 auto;padding:12px">${html.join('')}</body></html>`,
-    push: { title: subject, body: truncateUtf8(pushLines.join('\n'), NTFY_BODY_LIMIT_BYTES), priority: 2, tags: ['newspaper'] },
+    markdown: digestMarkdown(d),
+    level: 'info',
+    digest: d,
     headers: { 'X-Labwatch-Digest': d.to },
   };
+}
+
+/** The digest in a few lines, for channels that show little (a push): the counts and each section's titles. */
+export function digestHeadlines(d: Digest): string[] {
+  const lines = [counts(d) + '.'];
+  for (const [key, title] of SECTIONS) if (d[key].length) lines.push(`${title}: ${d[key].map((l) => l.title).join('; ')}`);
+  if (d.health.length) lines.push(`Watching ${d.health.length} subjects.`);
+  return lines;
+}
+
+function digestMarkdown(d: Digest): string {
+  const md = escapeMarkdown;
+  const out: string[] = [md(`${formatTime(d.from)} to ${formatTime(d.to)}: ${counts(d)}.`)];
+  for (const [key, title] of SECTIONS) if (d[key].length) out.push('', `**${title}**`, ...d[key].map((l) => `- ${md(describe(l, key))}`));
+  if (d.health.length) {
+    out.push('', '**Health overview**');
+    for (const h of d.health) out.push(`- ${h.arrow ? `${md(h.arrow)} ` : ''}${md(h.subject)}: ${md(h.summary)}`);
+  }
+  return out.join('\n') + '\n';
 }

@@ -1,13 +1,14 @@
 /**
- * One renderer for every channel: a report becomes a subject, plain text, HTML (readable on a
- * phone, no remote images, every value escaped) and an ntfy message within ntfy's size limit.
- * Alert text is data: it is escaped, never interpreted. Configured secrets and passwords inside
+ * What every channel shares: a report becomes a subject, plain text, HTML (readable on a phone,
+ * no remote images, every value escaped) and markdown. A channel's own shape (ntfy's push, the
+ * webhook's JSON) lives in its folder under channels/. Alert text is data: it is escaped, never
+ * interpreted. Configured secrets and passwords inside
  * URLs are replaced by [REDACTED] here, once, before anything is formatted: every channel, the
  * digest and the /incidents page get that without code of their own.
  */
 import type { Report } from '../triage/report.ts';
-import type { Message } from './notifier.ts';
-import { formatTime } from '../triage/deterministic.ts';
+import type { Level, Message } from './notifier.ts';
+import { formatTime } from '../util/time.ts';
 import { scrubDeep } from '../telemetry/log.ts';
 
 /** What rendering needs besides the report; the daemon builds it once from the config. */
@@ -35,23 +36,6 @@ export interface Rendered {
   html: string;
 }
 
-export interface RenderedPush {
-  /** whole, however long: the ntfy notifier cuts it to fit a header and puts the rest in the body */
-  title: string;
-  body: string;
-  /** ntfy priority 1–5. */
-  priority: number;
-  tags: string[];
-  click?: string;
-  /** the body is markdown (ntfy's Markdown: yes) */
-  markdown?: boolean;
-  /** ntfy "view" actions, at most 3 */
-  actions?: { action: 'view'; label: string; url: string }[];
-}
-
-/** ntfy refuses bodies over 4,096 bytes unless the server has attachments enabled. */
-export const NTFY_BODY_LIMIT_BYTES = 4096;
-
 const KIND_WORD = { opened: '', updated: ' (updated)', resolved: '', reminder: ' (still open)', flapping: ' (flapping)' } as const;
 
 /** The subject line, cut to `max` characters with "…" (email subjects: 250). */
@@ -66,7 +50,7 @@ function footer(r: Report): string[] {
   return [`labwatch · incident ${r.incidentId} · revision ${r.revision} · ${producer}`, ...r.notes];
 }
 
-export function renderText(r: Report): string {
+function renderText(r: Report): string {
   const out: string[] = [];
   const head = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
   out.push(`${head}${r.host ? ` · ${r.host}` : ''} · ${r.title}`);
@@ -164,69 +148,68 @@ export function truncateUtf8(s: string, limit: number, marker = '\n… (truncate
   return buf.subarray(0, end).toString('utf8') + marker;
 }
 
-const PRIORITY = { critical: 5, warning: 4, info: 3 } as const;
-const TAG = { critical: 'rotating_light', warning: 'warning', info: 'information_source' } as const;
-
-/** Markdown special characters in alert text are escaped: it is data, not formatting. */
+/** Markdown special characters in alert text are escaped: it is data, not formatting (nor an image to fetch). */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/([\\`*_{}[\]()#+\-.!|>~])/g, '\\$1');
-}
-const md = escapeMarkdown;
-
-/**
- * The ntfy message: markdown (rendered by ntfy's apps), at most three Actions, and a body cut to
- * ntfy's limit; a cut body ends with a link to the incident's page when `publicUrl` is known.
- * Header sizes are the ntfy notifier's business (ntfy.ts): the title here is whole.
- */
-export function renderPush(r: Report, opts?: string | RenderOptions): RenderedPush {
-  const o = optionsOf(opts);
-  return pushOf(redact(r, o.secrets), o.publicUrl);
+  return s.replace(/([\\`*_{}[\]()#+\-.!|>~<])/g, '\\$1');
 }
 
-function pushOf(r: Report, publicUrl?: string): RenderedPush {
-  const resolved = r.kind === 'resolved';
-  const page = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/incidents/${r.incidentId}` : undefined;
-  const lines: string[] = [md(r.summary)];
-  if (r.changes.length && r.kind !== 'opened') lines.push('', ...r.changes.map((c) => `- ${md(c)}`));
-  if (!resolved && r.actions.length) lines.push('', '**What to do**', ...r.actions.slice(0, 3).map((a, i) => `${i + 1}. ${md(a.text)}`));
-  lines.push('', `_incident ${r.incidentId} · rev ${r.revision}_`); // our ids are [a-z0-9-]: nothing to escape
-  const more = page ? `\n\n… [the whole report](${page})` : '\n… (truncated)';
-  const runbook = r.links.find((l) => l.title === 'Runbook')?.url;
-  const click = page ?? runbook ?? r.links[0]?.url;
-  const actions = [
-    ...(page ? [{ action: 'view' as const, label: 'Open report', url: page }] : []),
-    ...(runbook ? [{ action: 'view' as const, label: 'Runbook', url: runbook }] : []),
-    ...r.links.filter((l) => l.title !== 'Runbook').map((l) => ({ action: 'view' as const, label: l.title, url: l.url })),
-  ].slice(0, 3);
-  return {
-    title: subjectOf(r, Infinity),
-    body: truncateUtf8(lines.join('\n'), NTFY_BODY_LIMIT_BYTES, more),
-    priority: resolved ? 2 : PRIORITY[r.severity],
-    tags: [resolved ? 'white_check_mark' : TAG[r.severity], ...new Set(r.alerts.map((a) => a.name))].slice(0, 5),
-    markdown: true,
-    ...(actions.length ? { actions } : {}),
-    ...(click ? { click } : {}),
-  };
+/** A URL as a markdown autolink: `<…>` cannot hold spaces or '>', so those are percent-encoded. */
+export function markdownLink(url: string): string {
+  return `<${url.replace(/>/g, '%3E').replace(/\s/g, '%20')}>`;
+}
+
+/** The incident's page in labwatch, when notify.public_url is known. */
+export function pageOf(r: Report, publicUrl?: string): string | undefined {
+  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/incidents/${r.incidentId}` : undefined;
+}
+
+/** The report as markdown (Gotify, Apprise), alert text escaped; the subject is the title, not repeated here. */
+function renderMarkdown(r: Report, page?: string): string {
+  const md = escapeMarkdown;
+  const out: string[] = [];
+  out.push(
+    md(r.kind === 'resolved' ? `Firing from ${formatTime(r.since)} to ${formatTime(r.resolvedAt ?? r.createdAt)}` : `Firing since ${formatTime(r.since)}`),
+    '',
+    md(r.summary),
+  );
+  const section = (title: string, lines: string[]) => out.push('', `**${title}**`, ...lines);
+  if (r.changes.length && r.kind !== 'opened') section(r.kind === 'reminder' ? 'Since the last notice' : 'What changed', r.changes.map((c) => `- ${md(c)}`));
+  if (r.facts.length) section('What was observed', r.facts.map((f) => `- ${f.text.split('\n').map(md).join('  \n  ')}`));
+  if (r.causes.length) section('Probable cause (hypotheses)', r.causes.map((c) => `- ${md(c.text)}${c.confidence ? ` _(confidence: ${c.confidence})_` : ''}`));
+  if (r.actions.length) section('What to do', r.actions.map((a, i) => `${i + 1}. ${md(a.text)}${a.urgency ? ` **\\[${a.urgency}\\]**` : ''}`));
+  const links = [...(page ? [{ title: 'The whole report', url: page }] : []), ...r.links];
+  if (links.length) section('Links', links.map((l) => `- ${md(l.title)}: ${markdownLink(l.url)}`));
+  out.push('', footer(r).map((l) => `_${md(l)}_`).join('  \n'));
+  return out.join('\n') + '\n';
+}
+
+/** How urgent a report is, on the scale every channel maps from. */
+function levelOf(r: Report): Level {
+  return r.kind === 'resolved' ? 'resolved' : r.severity;
 }
 
 /**
- * A report as every channel sends it, secrets scrubbed; `publicUrl` links messages to the
+ * A report as every channel is handed it, secrets scrubbed; `publicUrl` links messages to the
  * incident's page. Takes the options (or any object carrying them, like the notify job's deps).
  */
 export function messageFor(report: Report, opts?: string | RenderOptions): Message {
   const o = optionsOf(opts);
   const r = redact(report, o.secrets);
+  const page = pageOf(r, o.publicUrl);
   return {
     key: `${r.incidentId}.r${r.revision}${r.variant ? `.${r.variant}` : ''}`,
     subject: subjectOf(r),
     text: renderText(r),
     html: htmlOf(r),
-    push: pushOf(r, o.publicUrl),
+    markdown: renderMarkdown(r, page),
+    level: levelOf(r),
+    report: r,
+    ...(page ? { page } : {}),
     thread: { root: r.incidentId, isRoot: r.kind === 'opened' },
     headers: {
       'X-Labwatch-Incident': r.incidentId,
       'X-Labwatch-Revision': String(r.revision),
-      'X-Labwatch-Severity': r.kind === 'resolved' ? 'resolved' : r.severity,
+      'X-Labwatch-Severity': levelOf(r),
     },
   };
 }

@@ -6,6 +6,8 @@
 import * as z from 'zod';
 import { duration } from '../config/parts.ts';
 import type { Incident, Severity } from '../incidents/types.ts';
+import { CHANNELS } from './channels/index.ts';
+import type { Channel } from './channels/types.ts';
 
 export const routeSchema = z.strictObject({
   match: z
@@ -27,13 +29,23 @@ export const routeSchema = z.strictObject({
 export type Route = z.infer<typeof routeSchema>;
 export type Delivery = 'immediate' | 'digest';
 
-/** critical → email + ntfy at once; warning → ntfy at once, email in the digest; info → digest only. */
-export const DEFAULT_ROUTES: Route[] = [
-  { match: { severity: 'critical' }, channels: ['email', 'ntfy'], mode: 'immediate', continue: false },
-  { match: { severity: 'warning' }, channels: ['ntfy'], mode: 'immediate', continue: true },
-  { match: { severity: 'warning' }, channels: ['email'], mode: 'digest', continue: false },
-  { match: { severity: 'info' }, channels: ['email', 'ntfy'], mode: 'digest', continue: false },
-];
+/**
+ * The routes when `notify.routes` is not set: each severity goes to every channel, at once or in
+ * the digest as the channel declares (`delivery`). With email and ntfy that is: critical → both at
+ * once; warning → ntfy at once, email in the digest; info → both in the digest.
+ */
+function defaultRoutes(channels: readonly Pick<Channel, 'name' | 'delivery'>[]): Route[] {
+  const out: Route[] = [];
+  for (const severity of ['critical', 'warning', 'info'] as const) {
+    const now = channels.filter((c) => c.delivery[severity] === 'immediate').map((c) => c.name);
+    const later = channels.filter((c) => c.delivery[severity] === 'digest').map((c) => c.name);
+    if (now.length) out.push({ match: { severity }, channels: now, mode: 'immediate', continue: later.length > 0 });
+    if (later.length) out.push({ match: { severity }, channels: later, mode: 'digest', continue: false });
+  }
+  return out;
+}
+
+export const DEFAULT_ROUTES: Route[] = defaultRoutes(CHANNELS);
 
 function matches(route: Route, incident: Incident): boolean {
   const sev = route.match.severity;
@@ -48,8 +60,8 @@ function matches(route: Route, incident: Incident): boolean {
 
 /**
  * The delivery for each configured channel. A channel named by several matching routes is sent
- * at once if any of them says immediate. Channels not configured are skipped; with no email or
- * ntfy configured, everything goes to the log at once.
+ * at once if any of them says immediate. Channels not configured are skipped; with no channel
+ * configured, everything goes to the log at once.
  */
 export function route(incident: Incident, routes: Route[], configured: string[]): Map<string, Delivery> {
   const out = new Map<string, Delivery>();

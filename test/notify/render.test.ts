@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alertsToAnomalies, parseAlertmanagerPayload } from '../../src/connectors/alertmanager/webhook.ts';
 import { mergeAnomalies } from '../../src/incidents/merge.ts';
-import { NTFY_BODY_LIMIT_BYTES, render, renderPush, truncateUtf8 } from '../../src/notify/render.ts';
-import { headerValue } from '../../src/notify/ntfy.ts';
+import { NTFY_BODY_LIMIT_BYTES, renderPush } from '../../src/notify/channels/ntfy/push.ts';
+import { headerValue } from '../../src/notify/channels/ntfy/send.ts';
+import { render, truncateUtf8 } from '../../src/notify/render.ts';
 import { deterministicReport } from '../../src/triage/deterministic.ts';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
 

@@ -1,5 +1,5 @@
 /**
- * ntfy over HTTP: one POST per report to <url>/<topic>, with Title, Priority, Tags, Click and
+ * ntfy over HTTP: one POST per message to <url>/<topic>, with Title, Priority, Tags, Click and
  * Actions headers and a body cut to ntfy's 4,096-byte limit. Alert text has no length limit, but
  * headers do (nginx in front of ntfy refuses more than 8 KB): all headers together stay within
  * 4 KB, and what does not fit moves into the body (the full title at the top, links at the end).
@@ -7,11 +7,13 @@
  * 5xx are retried (ntfy sends no Retry-After, so the queue's backoff paces us); 400/401/403 are
  * final.
  */
-import { NotifyError, type Message, type Notifier } from './notifier.ts';
-import { NTFY_BODY_LIMIT_BYTES, escapeMarkdown, truncateUtf8, type RenderedPush } from './render.ts';
+import { NotifyError, type Message, type Notifier } from '../../notifier.ts';
+import { escapeMarkdown, markdownLink, truncateUtf8 } from '../../render.ts';
+import { base, httpError, request, type Answer, type Peer } from '../http.ts';
+import { NTFY_BODY_LIMIT_BYTES, pushOf, type RenderedPush } from './push.ts';
 
 /** All headers labwatch sends, together (names, values, ": " and CRLF): half of nginx's 8 KB buffer. */
-export const NTFY_HEADER_BUDGET_BYTES = 4096;
+const NTFY_HEADER_BUDGET_BYTES = 4096;
 /** The title's share of it, encoded; a cut title is given in full at the top of the body. */
 const TITLE_BYTES = 512;
 /** The title of the minimal request sent after a 431/413. */
@@ -38,7 +40,7 @@ export function headerValue(s: string): string {
 const lineBytes = (name: string, value: string) => Buffer.byteLength(`${name}: ${value}\r\n`, 'latin1');
 
 /** `s` as a header value of at most `maxBytes` (encoded), cut on a character with "…" when longer. */
-export function fitHeader(s: string, maxBytes: number): { value: string; cut: boolean } {
+function fitHeader(s: string, maxBytes: number): { value: string; cut: boolean } {
   const whole = headerValue(s);
   if (whole.length <= maxBytes) return { value: whole, cut: false };
   const chars = Array.from(s.replace(/[\r\n]+/g, ' '));
@@ -62,7 +64,7 @@ const actionOf = (a: { label: string; url: string }) => `view, ${a.label.replace
  * (they are decoration: the alert's name is in the title). `minimal` (after a 431/413) sends only
  * a short title, the priority and the markdown flag, and moves every link into the body.
  */
-export function ntfyRequest(push: RenderedPush, fixed: Record<string, string>, minimal = false): { headers: Record<string, string>; body: string } {
+function ntfyRequest(push: RenderedPush, fixed: Record<string, string>, minimal = false): { headers: Record<string, string>; body: string } {
   const md = push.markdown ? escapeMarkdown : (s: string) => s;
   const headers: Record<string, string> = { ...fixed, Priority: String(push.priority), ...(push.markdown ? { Markdown: 'yes' } : {}) };
   const title = fitHeader(push.title, minimal ? SHORT_TITLE_BYTES : TITLE_BYTES);
@@ -108,7 +110,7 @@ export function ntfyRequest(push: RenderedPush, fixed: Record<string, string>, m
     return push.markdown ? `**${md(t)}**` : t;
   };
   const top = title.cut ? take(titleLine(MOVED_BYTES / 2 - 8), titleLine(MOVED_BYTES / 4), titleLine(MOVED_BYTES / 8)) : undefined;
-  const link = (url: string) => (push.markdown ? `<${url.replace(/>/g, '%3E').replace(/\s/g, '%20')}>` : url);
+  const link = (url: string) => (push.markdown ? markdownLink(url) : url);
   const tail = moved
     .filter((m, i) => moved.findIndex((x) => x.url === m.url) === i)
     .map((m) => take(`${md(m.label)}: ${link(m.url)}`, `${md(m.label)}: a link of ${m.url.length} characters, too long for a push message`))
@@ -124,82 +126,47 @@ function tooLarge(status: number, text: string): boolean {
   return status === 431 || status === 413 || (status === 400 && /header.*too large/i.test(text));
 }
 
-/** Why a request did not get an answer, in words: refused, TLS, DNS, timeout. */
-function unreachable(url: string, e: unknown): string {
-  const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-  if (code === 'ECONNREFUSED') return `${url}: connection refused; is the ntfy server up, and notify.ntfy.url right?`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host name does not resolve (${code}); check notify.ntfy.url`;
-  if (code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') return `${url}: no answer in time; is the server reachable from here?`;
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) return `${url}: TLS certificate problem (${code}); fix the certificate or use the server's trusted name`;
-  const cause = (e as { cause?: { message?: string } }).cause?.message;
-  return `cannot reach ${url} (${cause ?? code})`;
-}
-
 export class NtfyNotifier implements Notifier {
   readonly channel = 'ntfy';
   readonly #endpoint: string;
+  readonly #peer: Peer = { channel: 'ntfy', server: 'the ntfy server', urlKey: 'notify.ntfy.url', credentials: 'notify.ntfy.token_file' };
 
   constructor(private readonly settings: NtfySettings) {
-    this.#endpoint = `${settings.url.replace(/\/+$/, '')}/${settings.topic}`;
+    this.#endpoint = `${base(settings.url)}/${settings.topic}`;
   }
 
   #auth(): Record<string, string> {
     return this.settings.token ? { Authorization: `Bearer ${this.settings.token}` } : {};
   }
 
-  async #post(req: { headers: Record<string, string>; body: string }): Promise<{ res: Response; text: string }> {
-    let res: Response;
-    try {
-      res = await fetch(this.#endpoint, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(this.settings.timeoutMs ?? 15_000) });
-    } catch (e) {
-      throw new NotifyError(this.channel, unreachable(this.#endpoint, e), true);
-    }
-    return { res, text: await res.text().catch(() => '') };
+  #post(req: { headers: Record<string, string>; body: string }): Promise<Answer> {
+    return request(this.#peer, this.#endpoint, { method: 'POST', headers: req.headers, body: req.body, timeoutMs: this.settings.timeoutMs ?? 15_000 });
   }
 
   async send(m: Message): Promise<string | undefined> {
+    const push = pushOf(m);
     const fixed = { ...this.#auth(), 'Content-Type': 'text/plain; charset=utf-8' };
-    let { res, text } = await this.#post(ntfyRequest(m.push, fixed));
-    let shrunk = false;
-    if (tooLarge(res.status, text)) {
+    let answer = await this.#post(ntfyRequest(push, fixed));
+    if (tooLarge(answer.status, answer.text)) {
       // A proxy with a small header limit: once more with the least we can send.
-      shrunk = true;
-      ({ res, text } = await this.#post(ntfyRequest(m.push, fixed, true)));
+      answer = await this.#post(ntfyRequest(push, fixed, true));
+      if (tooLarge(answer.status, answer.text))
+        throw new NotifyError(this.channel, `${this.#endpoint} refused even a minimal request as too large (${answer.status}: ${answer.text.trim().slice(0, 300)}); its header limit is tiny: check the reverse proxy in front of ntfy (nginx: large_client_header_buffers)`, false);
     }
-    if (res.ok) {
-      try {
-        return (JSON.parse(text) as { id?: string }).id;
-      } catch {
-        return undefined;
-      }
-    }
-    let detail = text.trim().slice(0, 300);
+    if (!answer.ok) throw httpError(this.#peer, this.#endpoint, answer);
     try {
-      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
+      return (JSON.parse(answer.text) as { id?: string }).id;
     } catch {
-      /* not JSON: keep the text */
+      return undefined;
     }
-    if (shrunk && tooLarge(res.status, text))
-      throw new NotifyError(this.channel, `${this.#endpoint} refused even a minimal request as too large (${res.status}: ${detail}); its header limit is tiny: check the reverse proxy in front of ntfy (nginx: large_client_header_buffers)`, false);
-    if (res.status === 401 || res.status === 403)
-      throw new NotifyError(this.channel, `${this.#endpoint} refused our credentials (${res.status}: ${detail}); check notify.ntfy.token_file`, false);
-    if (res.status === 429)
-      throw new NotifyError(this.channel, `${this.#endpoint} is rate-limiting us (429: ${detail}); backing off`, true);
-    throw new NotifyError(this.channel, `${this.#endpoint} answered ${res.status}: ${detail}`, res.status >= 500);
   }
 
   async probe(): Promise<void> {
-    const base = this.settings.url.replace(/\/+$/, '');
-    let res: Response;
-    try {
-      // /v1/health needs no auth; the topic's /auth endpoint checks our token can publish.
-      res = await fetch(`${this.#endpoint}/auth`, { headers: this.#auth(), signal: AbortSignal.timeout(10_000) });
-    } catch (e) {
-      throw new NotifyError(this.channel, unreachable(base, e), true);
-    }
-    if (res.status === 401 || res.status === 403)
-      throw new NotifyError(this.channel, `${base} refused our credentials for topic ${this.settings.topic} (${res.status}); check notify.ntfy.token_file`, false);
-    if (!res.ok && res.status !== 404) throw new NotifyError(this.channel, `${base} answered ${res.status}`, res.status >= 500);
+    // The topic's /auth endpoint checks that our token may publish, without publishing.
+    const a = await request(this.#peer, `${this.#endpoint}/auth`, { headers: this.#auth(), timeoutMs: 10_000 });
+    if (a.status === 401 || a.status === 403)
+      throw new NotifyError(this.channel, `${base(this.settings.url)} refused our credentials for topic ${this.settings.topic} (${a.status}); check notify.ntfy.token_file`, false);
+    if (!a.ok && a.status !== 404) throw httpError(this.#peer, base(this.settings.url), a);
   }
 
   async close(): Promise<void> {}

@@ -2,10 +2,11 @@
  * Email through nodemailer: multipart text + HTML, one thread per incident. The first mail of an
  * incident carries a Message-ID derived from the incident id; every later mail (updates, the
  * resolution) names it in In-Reply-To and References, so mail clients thread them. Message-IDs
- * are deterministic, so a re-sent mail is recognisably the same message.
+ * are deterministic, so a re-sent mail is recognisably the same message. nodemailer is loaded
+ * on the first send or probe, so loading the config (every CLI command) does not pay for it.
  */
-import nodemailer, { type Transporter } from 'nodemailer';
-import { NotifyError, type Message, type Notifier } from './notifier.ts';
+import type { Transporter } from 'nodemailer';
+import { NotifyError, type Message, type Notifier } from '../../notifier.ts';
 
 export interface EmailSettings {
   host: string;
@@ -51,40 +52,47 @@ function explain(err: { code?: string; responseCode?: number; message: string },
 }
 
 /** The thread root's Message-ID (the first mail of an incident), named after the incident. */
-export function threadRoot(root: string, domain: string): string {
+function threadRoot(root: string, domain: string): string {
   return `<${root}@${domain}>`;
 }
 
 /** Deterministic, so a re-sent mail is recognisably the same message. */
-export function messageIdFor(m: Message, domain: string): string {
+function messageIdFor(m: Message, domain: string): string {
   return m.thread?.isRoot ? threadRoot(m.thread.root, domain) : `<${m.key}@${domain}>`;
 }
 
 export class EmailNotifier implements Notifier {
   readonly channel = 'email';
-  readonly #transport: Transporter;
+  #transport: Promise<Transporter> | undefined;
   readonly #domain: string;
 
   constructor(private readonly settings: EmailSettings) {
-    this.#transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.secure,
-      ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000,
-      tls: { rejectUnauthorized: settings.tls_verify },
-    });
     const m = /@([^>\s]+)>?\s*$/.exec(settings.from);
     this.#domain = m?.[1] ?? 'labwatch.local';
+  }
+
+  #tx(): Promise<Transporter> {
+    const s = this.settings;
+    return (this.#transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: s.host,
+        port: s.port,
+        secure: s.secure,
+        ...(s.user ? { auth: { user: s.user, pass: s.password ?? '' } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+        tls: { rejectUnauthorized: s.tls_verify },
+      }),
+    ));
   }
 
   async send(m: Message): Promise<string> {
     const messageId = messageIdFor(m, this.#domain);
     const root = m.thread && !m.thread.isRoot ? threadRoot(m.thread.root, this.#domain) : undefined;
+    const transport = await this.#tx();
     try {
-      await this.#transport.sendMail({
+      await transport.sendMail({
         from: this.settings.from,
         to: this.settings.to,
         subject: m.subject,
@@ -102,8 +110,9 @@ export class EmailNotifier implements Notifier {
   }
 
   async probe(): Promise<void> {
+    const transport = await this.#tx();
     try {
-      await this.#transport.verify();
+      await transport.verify();
     } catch (e) {
       const err = e as { code?: string; responseCode?: number; message: string };
       throw new NotifyError(this.channel, explain(err, this.settings), !isFinal(err));
@@ -111,6 +120,6 @@ export class EmailNotifier implements Notifier {
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    if (this.#transport) (await this.#transport).close();
   }
 }
