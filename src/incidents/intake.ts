@@ -10,7 +10,7 @@ import type { Logger } from '../telemetry/log.ts';
 import { every } from '../util/every.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { IncidentStore, Committed } from './store.ts';
-import { isLabGroupKey, labGroupKey } from './fingerprint.ts';
+import { isLabGroupKey, labGroupKey } from '../connectors/identity.ts';
 import type { Anomaly } from './types.ts';
 
 /**

@@ -4,7 +4,7 @@
  * materially (which starts triage and notification). Repeats of unchanged anomalies only move
  * `lastSeenAt`; they never start new work.
  */
-import { stableHash } from './fingerprint.ts';
+import { stableHash } from '../connectors/identity.ts';
 import { SEVERITY_RANK, type Anomaly, type AnomalyState, type Incident, type Severity } from './types.ts';
 
 export interface MergeResult {
@@ -18,7 +18,7 @@ export interface MergeResult {
  * They carry the opening time, so an id is never reused even after the group's state expired
  * (a delivery record that outlived it must not silence a new incident).
  */
-export function incidentId(groupKey: string, openedAt: string, previous?: Incident | null): string {
+function incidentId(groupKey: string, openedAt: string, previous?: Incident | null): string {
   let t = Date.parse(openedAt);
   if (previous && Number.isFinite(t)) t = Math.max(t, parseInt(previous.id.split('-').pop() ?? '0', 36) + 1);
   return `inc-${stableHash([groupKey], 10)}-${t.toString(36)}`;

@@ -1,12 +1,21 @@
 /** Tools over labwatch's own incidents: what it knows is wrong, and what it reported. */
 import * as z from 'zod';
-import { failed, noData, ok, READ_ONLY, type ToolSpec } from '../tools/types.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../tools/types.ts';
 import type { IncidentStore } from './store.ts';
+
+/**
+ * What incident_get reads of triage's reports (triage/reports.ts ReportStore). Declared here, not
+ * imported: incidents come before triage, and nothing here may import what comes later.
+ */
+export interface ReportsOf {
+  getReport(id: string, revision: number): Promise<object | null>;
+  triageCost(id: string): Promise<{ investigations: number; usd: number } | null>;
+}
 
 const incidentId = z.string().regex(/^inc-[0-9a-f]{10}-[0-9a-z]{1,12}$/, 'an incident id like inc-0123456789-mwv0a5ue');
 
-export function incidentTools(store: IncidentStore): ToolSpec[] {
-  const list: ToolSpec<{ status: z.ZodDefault<z.ZodEnum<{ firing: 'firing'; resolved: 'resolved'; all: 'all' }>>; limit: z.ZodDefault<z.ZodNumber> }> = {
+export function incidentTools(store: IncidentStore, reports: ReportsOf): ToolSpec[] {
+  const list = defineTool({
     name: 'incidents_list',
     title: "labwatch's incidents",
     description:
@@ -25,8 +34,8 @@ export function incidentTools(store: IncidentStore): ToolSpec[] {
       if (rows.length === 0) return noData(status === 'firing' ? 'no incident is firing' : 'no incidents');
       return ok({ incidents: rows }, rows.map((r) => `${r.id} [${r.severity}] ${r.status} ${r.title}`).join('\n'));
     },
-  };
-  const get: ToolSpec<{ id: typeof incidentId }> = {
+  });
+  const get = defineTool({
     name: 'incident_get',
     title: 'One incident with its alerts and report',
     description: 'One incident: every anomaly in it (rule, subject, summary, labels, since when, status), what changed in its last revision, and the latest report sent about it.',
@@ -36,12 +45,12 @@ export function incidentTools(store: IncidentStore): ToolSpec[] {
       const incident = await store.getIncident(id);
       if (!incident) return failed(`no incident ${id} (resolved incidents are kept for the retention period); call incidents_list`);
       const reported = await store.reportedRevision(id, incident.revision);
-      const [report, triageCost] = await Promise.all([store.getReport(id, reported), store.triageCost(id)]);
+      const [report, triageCost] = await Promise.all([reports.getReport(id, reported), reports.triageCost(id)]);
       return ok(
         { incident: incident as unknown as Record<string, unknown>, report: (report ?? null) as unknown as Record<string, unknown>, triageCost },
         `${id} ${incident.status} ${incident.title}${triageCost ? `; triage so far: ${triageCost.investigations} investigation(s), $${triageCost.usd.toFixed(4)}` : ''}`,
       );
     },
-  };
-  return [list as unknown as ToolSpec, get as unknown as ToolSpec];
+  });
+  return [list, get];
 }

@@ -3,37 +3,10 @@
  * plain, JSON-serialisable value so that any stage can be tested alone and carried by BullMQ.
  */
 
-export type Severity = 'critical' | 'warning' | 'info';
+export type { Anomaly, Link, Severity } from '../connectors/types.ts';
+import type { Anomaly, Severity } from '../connectors/types.ts';
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-
-export interface Link {
-  title: string;
-  url: string;
-}
-
-/** A verdict that something is wrong (firing) or no longer wrong (resolved), from a rule or an alert. */
-export interface Anomaly {
-  /** Stable across restarts and hosts: derived from labels and rule ids only, never from free text. */
-  fingerprint: string;
-  /** Which connector produced it: "alertmanager", "smart", "zfs", … */
-  source: string;
-  /** The rule id or alertname. */
-  rule: string;
-  severity: Severity;
-  /** What is affected, in the homelab's words: an instance, `disk:<serial>`, `pool:tank`. */
-  subject: string;
-  host: string;
-  summary: string;
-  description?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  links: Link[];
-  status: 'firing' | 'resolved';
-  startsAt: string;
-  endsAt?: string;
-  /** Anomalies sharing a group key become one incident. */
-  groupKey: string;
-}
 
 export interface AnomalyState extends Anomaly {
   firstSeenAt: string;

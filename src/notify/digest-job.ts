@@ -4,8 +4,9 @@
  */
 import type { IncidentStore } from '../incidents/store.ts';
 import type { DeliveryLedger } from './ledger.ts';
+import type { NotifyState } from './state.ts';
 import { FinalError, type Handler } from '../queue/index.ts';
-import type { RuleEngine } from '../rules/engine.ts';
+import type { Latest } from '../rules/observation.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { buildDigest, digestMessage, isEmpty } from './digest.ts';
@@ -13,8 +14,11 @@ import { NotifyError, type Notifier } from './notifier.ts';
 
 export function digestHandler(deps: {
   store: IncidentStore;
+  /** holds the digest mark: the end of the last period sent */
+  state: NotifyState;
   ledger: DeliveryLedger;
-  engine: RuleEngine;
+  /** the latest reading of every subject, for the health overview (the rules engine keeps them) */
+  latest: (at: Date) => Promise<Latest[]>;
   notifiers: Map<string, Notifier>;
   channels: string[];
   sendEmpty: boolean;
@@ -25,16 +29,16 @@ export function digestHandler(deps: {
 }): Handler<'digest'> {
   return async ({ to }) => {
     const end = new Date(to);
-    const last = await deps.store.lastDigest();
+    const last = await deps.state.lastDigest();
     if (last && last >= to) {
       deps.log.info({ to }, 'digest for this period already done');
       return;
     }
     const from = last ? new Date(last) : new Date(end.getTime() - 86_400_000);
-    const digest = buildDigest(await deps.store.listRecent(1000), await deps.engine.latest(end), from, end);
+    const digest = buildDigest(await deps.store.listRecent(1000), await deps.latest(end), from, end);
     if (isEmpty(digest) && !deps.sendEmpty) {
       deps.log.info({ from: digest.from, to }, 'nothing happened in this period: no digest sent');
-      await deps.store.markDigest(to);
+      await deps.state.markDigest(to);
       return;
     }
     const message = digestMessage(digest, deps.secrets ? { secrets: deps.secrets } : {});
@@ -53,7 +57,7 @@ export function digestHandler(deps: {
         throw err; // retried; channels already delivered are skipped next time
       }
     }
-    await deps.store.markDigest(to);
+    await deps.state.markDigest(to);
     deps.log.info({ from: digest.from, to, opened: digest.opened.length, resolved: digest.resolved.length, health: digest.health.length }, 'digest sent');
   };
 }

@@ -4,10 +4,10 @@
  * notice saying so (with the count) and holds back its messages; once the group has been stable
  * for a whole window, the state it settled in is announced once.
  */
-import type { IncidentStore } from '../incidents/store.ts';
 import type { Incident } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';
+import type { NotifyStores } from './state.ts';
 import { every } from '../util/every.ts';
 import { dispatch, type DispatchSettings } from './dispatch.ts';
 
@@ -21,46 +21,45 @@ export class Flapping {
   #stop: (() => void) | undefined;
 
   constructor(
-    private readonly store: IncidentStore,
+    private readonly stores: NotifyStores,
     private readonly dispatchSettings: DispatchSettings,
     private readonly settings: FlapSettings,
     private readonly log: Logger,
   ) {}
 
   /**
-   * Called for each new revision before it is announced. Returns true when its messages must be
-   * held back (the group is flapping); sends the one flapping notice when the group starts to flap.
+   * Called for each new revision and its report before they are announced. Returns true when its
+   * messages must be held back (the group is flapping); sends the one flapping notice when the
+   * group starts to flap.
    */
-  async hold(incident: Incident, now: Date): Promise<boolean> {
-    if (incident.kind !== 'opened' && incident.kind !== 'resolved') return (await this.store.flapping()).has(incident.groupKey);
+  async hold(incident: Incident, base: Report, now: Date): Promise<boolean> {
+    const { state: notes } = this.stores;
+    if (incident.kind !== 'opened' && incident.kind !== 'resolved') return (await notes.flapping()).has(incident.groupKey);
     const t = now.getTime();
-    const changes = await this.store.recordChange(incident.groupKey, `${incident.id}|${incident.revision}`, t, this.settings.windowMs);
-    const state = (await this.store.flapping()).get(incident.groupKey);
+    const changes = await notes.recordChange(incident.groupKey, `${incident.id}|${incident.revision}`, t, this.settings.windowMs);
+    const state = (await notes.flapping()).get(incident.groupKey);
     if (state) {
-      await this.store.setFlapping(incident.groupKey, { ...state, last: t, changes: state.changes + 1 });
+      await notes.setFlapping(incident.groupKey, { ...state, last: t, changes: state.changes + 1 });
       this.#held();
       return true;
     }
     if (changes < this.settings.changes) return false;
     // Two revisions may cross the threshold at once: only the one that claims the group sends the notice.
-    if (!(await this.store.startFlapping(incident.groupKey, { since: t, last: t, changes }))) {
+    if (!(await notes.startFlapping(incident.groupKey, { since: t, last: t, changes }))) {
       this.#held();
       return true;
     }
-    const base = await this.store.getReport(incident.id, incident.revision);
-    if (base) {
-      const minutes = Math.round(this.settings.windowMs / 60_000);
-      const notice: Report = {
-        ...base,
-        kind: 'flapping',
-        variant: 'flapping',
-        summary: `${incident.title} changed state ${changes} times in the last ${minutes} minutes (firing, resolved, firing …). labwatch holds back further messages about it until it has been stable for ${minutes} minutes, then says where it settled.`,
-        changes: [`${changes} state changes in ${minutes} minutes`],
-        createdAt: now.toISOString(),
-      };
-      await this.store.saveReport(notice);
-      await dispatch(this.dispatchSettings, { ...incident, kind: 'opened' }, now, 'flapping');
-    }
+    const minutes = Math.round(this.settings.windowMs / 60_000);
+    const notice: Report = {
+      ...base,
+      kind: 'flapping',
+      variant: 'flapping',
+      summary: `${incident.title} changed state ${changes} times in the last ${minutes} minutes (firing, resolved, firing …). labwatch holds back further messages about it until it has been stable for ${minutes} minutes, then says where it settled.`,
+      changes: [`${changes} state changes in ${minutes} minutes`],
+      createdAt: now.toISOString(),
+    };
+    await this.stores.reports.saveReport(notice);
+    await dispatch(this.dispatchSettings, { ...incident, kind: 'opened' }, now, 'flapping');
     this.log.warn({ incident: incident.id, changes }, 'flapping: one notice sent, further messages held until it settles');
     return true;
   }
@@ -72,19 +71,20 @@ export class Flapping {
   /** Announces groups that have been stable for a whole window, in the state they settled in. */
   async settle(now = new Date()): Promise<number> {
     let settled = 0;
-    for (const [groupKey, state] of await this.store.flapping()) {
+    const { incidents, reports, state: notes } = this.stores;
+    for (const [groupKey, state] of await notes.flapping()) {
       if (now.getTime() - state.last < this.settings.windowMs) continue;
-      await this.store.setFlapping(groupKey, null);
-      const latest = await this.store.groupIncident(groupKey);
+      await notes.setFlapping(groupKey, null);
+      const latest = await incidents.groupIncident(groupKey);
       if (!latest || latest.revision === 0) continue;
       // What was last reported: news since then has its own report coming.
-      const reported = await this.store.reportedRevision(latest.id, latest.revision);
-      const incident = reported > 0 ? await this.store.getRevision(latest.id, reported) : null;
+      const reported = await incidents.reportedRevision(latest.id, latest.revision);
+      const incident = reported > 0 ? await reports.getRevision(latest.id, reported) : null;
       if (!incident) continue;
-      const report = await this.store.getReport(incident.id, incident.revision);
+      const report = await reports.getReport(incident.id, incident.revision);
       if (report) {
         const minutes = Math.round((state.last - state.since) / 60_000);
-        await this.store.saveReport({ ...report, notes: [...report.notes, `It settled after flapping: ${state.changes} state changes over ${minutes} minutes.`] });
+        await reports.saveReport({ ...report, notes: [...report.notes, `It settled after flapping: ${state.changes} state changes over ${minutes} minutes.`] });
       }
       await dispatch(this.dispatchSettings, incident, now);
       this.log.info({ incident: incident.id, status: incident.status, changes: state.changes }, 'flapping settled: announcing where it ended');

@@ -4,7 +4,6 @@
  * job completes, through a connection that waits out a Redis blip; a final failure (bad
  * credentials, refused recipient) is not retried.
  */
-import type { IncidentStore } from '../incidents/store.ts';
 import { FinalError, type Handler } from '../queue/index.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -12,10 +11,12 @@ import type { Circuit } from './circuit.ts';
 import { NotifyError, type Notifier } from './notifier.ts';
 import { messageFor, type RenderOptions } from './render.ts';
 import { INTENT_SETTLE_MS, type DeliveryLedger } from './ledger.ts';
+import type { Reports } from './state.ts';
 
 export function notifyHandler(
   deps: {
-    store: IncidentStore;
+    /** triage's reports: the one to send, or an extra message about it (a reminder) */
+    reports: Reports;
     ledger: DeliveryLedger;
     notifiers: Map<string, Notifier>;
     circuits: Map<string, Circuit>;
@@ -43,7 +44,7 @@ export function notifyHandler(
     }
     const notifier = deps.notifiers.get(channel);
     if (!notifier) throw new FinalError(`notify: channel "${channel}" is no longer configured; the report stays in Redis`);
-    const report = await deps.store.getReport(incidentId, revision, variant);
+    const report = await deps.reports.getReport(incidentId, revision, variant);
     if (!report) throw new FinalError(`notify: report ${incidentId} revision ${revision} is gone from Redis (past retention?)`);
 
     // A channel that keeps failing is left alone for a while; waiting costs no attempt.

@@ -4,11 +4,10 @@
  * that waits for Redis to come back rather than failing, so a Redis blip between a successful send
  * and its record delays the record instead of failing the job, and a retry finds the message sent.
  *
- * Keys (P = configured prefix):
- *   P:delivery:<id>:<rev>:<channel>  the outcome: sent, with the channel's reference (Message-ID…)
- *   P:sending:<id>:<rev>:<channel>   the intent: a send began at `at` in job `job`
+ * Keys: the notify families delivery (the outcome) and sending (the intent) in keys.ts.
  */
 import type { Redis } from 'ioredis';
+import { keysOf, type StageKeys } from '../keys.ts';
 
 /** An intent younger than this may belong to a sender that is about to record its outcome. */
 export const INTENT_SETTLE_MS = 60_000;
@@ -16,15 +15,15 @@ export const INTENT_SETTLE_MS = 60_000;
 export type LedgerState = { state: 'delivered' } | { state: 'new' } | { state: 'uncertain'; since: number; job: string };
 
 export class DeliveryLedger {
+  readonly #key: StageKeys<'notify'>;
+
   constructor(
     /** a connection with an offline queue and no retry limit: commands wait for Redis */
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly retentionSeconds: number,
-  ) {}
-
-  #key(kind: 'delivery' | 'sending', id: string, key: string | number, channel: string): string {
-    return [this.prefix, kind, id, key, channel].join(':');
+  ) {
+    this.#key = keysOf(prefix, 'notify');
   }
 
   /** Delivered, never tried, or tried without a recorded outcome (the sender stopped mid-send). */

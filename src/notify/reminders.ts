@@ -3,16 +3,16 @@
  * since (its anomalies' current summaries against the revision last announced). The sweep runs
  * in every process; claiming reminder n is atomic, so only one process sends it.
  */
-import type { IncidentStore } from '../incidents/store.ts';
 import type { Incident } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';
-import { formatTime } from '../triage/deterministic.ts';
 import { every } from '../util/every.ts';
+import { formatTime } from '../util/time.ts';
 import { dispatch, type DispatchSettings } from './dispatch.ts';
+import type { NotifyStores } from './state.ts';
 
 /** What differs between the announced revision and now, in words. */
-export function changesSince(announced: Incident, now: Incident): string[] {
+function changesSince(announced: Incident, now: Incident): string[] {
   const out: string[] = [];
   for (const [fp, a] of Object.entries(now.anomalies)) {
     const before = announced.anomalies[fp];
@@ -27,7 +27,7 @@ export class Reminders {
   #stop: (() => void) | undefined;
 
   constructor(
-    private readonly store: IncidentStore,
+    private readonly stores: NotifyStores,
     private readonly dispatchSettings: DispatchSettings,
     private readonly repeatMs: number,
     private readonly log: Logger,
@@ -35,18 +35,19 @@ export class Reminders {
 
   /** Queues a reminder for every open incident whose last announcement is older than the interval. */
   async sweep(now = new Date()): Promise<number> {
+    const { incidents, reports, state } = this.stores;
     let sent = 0;
-    for (const id of await this.store.firingIds()) {
-      const incident = await this.store.getIncident(id);
+    for (const id of await incidents.firingIds()) {
+      const incident = await incidents.getIncident(id);
       if (!incident || incident.status !== 'firing' || incident.revision === 0) continue;
-      const last = (await this.store.lastAnnounced(id)) ?? { at: incident.updatedAt, reminders: 0 };
+      const last = (await state.lastAnnounced(id)) ?? { at: incident.updatedAt, reminders: 0 };
       if (now.getTime() - Date.parse(last.at) < this.repeatMs) continue;
-      const reported = await this.store.reportedRevision(id, incident.revision);
-      const base = await this.store.getReport(id, reported);
-      const announced = await this.store.getRevision(id, reported);
+      const reported = await incidents.reportedRevision(id, incident.revision);
+      const base = await reports.getReport(id, reported);
+      const announced = await reports.getRevision(id, reported);
       if (!base || !announced) continue; // its triage has not run yet
       const n = last.reminders + 1;
-      if (!(await this.store.claimReminder(id, n))) continue;
+      if (!(await state.claimReminder(id, n))) continue;
       const report: Report = {
         ...base,
         kind: 'reminder',
@@ -55,9 +56,9 @@ export class Reminders {
         changes: changesSince(announced, incident),
         createdAt: now.toISOString(),
       };
-      await this.store.saveReport(report);
+      await reports.saveReport(report);
       await dispatch(this.dispatchSettings, { ...incident, revision: reported }, now, `again${n}`);
-      await this.store.markAnnounced(id, now.toISOString(), n);
+      await state.markAnnounced(id, now.toISOString(), n);
       this.log.info({ incident: id, reminder: n }, 'incident still open: reminder queued');
       sent++;
     }

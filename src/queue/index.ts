@@ -6,11 +6,12 @@
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { keysOf } from '../keys.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { isConnectionError, type RedisHealth } from '../telemetry/redis-health.ts';
 import { within } from '../util/within.ts';
 
-export const QUEUE_NAMES = ['triage', 'notify', 'digest'] as const;
+const QUEUE_NAMES = ['triage', 'notify', 'digest'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface TriageJob {
@@ -67,8 +68,8 @@ export interface QueueSettings {
  * (BullMQ's defaults, 30 s and 30 s, took up to a minute). Every worker must use the same values:
  * the stalled check's interval is a queue-wide key set by whichever worker ran it last.
  */
-export const LOCK_MS = 10_000;
-export const STALLED_CHECK_MS = 5_000;
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
 /** At shutdown, how long a worker whose jobs are done may take to close before its connection is cut. */
 const CLOSE_GRACE_MS = 2_000;
 /** How long closing a queue or a connection may take at shutdown. */
@@ -114,7 +115,7 @@ export class JobQueues {
       removeOnFail: { age: 14 * 24 * 3600, count: 5000 },
     };
     for (const name of QUEUE_NAMES) {
-      const q = new Queue(name, { connection: this.#producer, prefix: `${settings.prefix}:q`, defaultJobOptions: this.#options });
+      const q = new Queue(name, { connection: this.#producer, prefix: keysOf(settings.prefix, 'queue')('q'), defaultJobOptions: this.#options });
       q.on('error', () => {});
       this.#queues.set(name, q);
     }
@@ -180,7 +181,7 @@ export class JobQueues {
         },
         {
           connection,
-          prefix: `${this.settings.prefix}:q`,
+          prefix: keysOf(this.settings.prefix, 'queue')('q'),
           concurrency: this.settings.concurrency?.[name] ?? 4,
           autorun: true,
           lockDuration: LOCK_MS,

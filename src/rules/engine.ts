@@ -3,20 +3,18 @@
  * its numbers, and each rule's pending state, in Redis, so that change (delta, rate, `for:`)
  * survives restarts and is shared by every process.
  *
- * Keys: P:obs:last:<subject> (JSON values), P:obs:hist:<subject> (list of {at, values}, newest
- * first, at most HISTORY_MAX, read back no older than HISTORY_DAYS), P:rule:<id>:<subject>,
- * P:groupof:<subject> (the group another connector put this subject in, via its aliases),
- * P:obs:latest (hash subject → Latest: what the digest's health overview lists).
+ * Keys: the rules families in keys.ts (obs:last, obs:hist, obs:latest, rule, groupof).
  */
 import type { Redis } from 'ioredis';
-import type { Anomaly } from '../incidents/types.ts';
+import type { Anomaly } from '../connectors/types.ts';
+import { keysOf, type StageKeys } from '../keys.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
 import { historyKey, numericValues, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
-export const HISTORY_MAX = 500;
-export const HISTORY_DAYS = 90;
+const HISTORY_MAX = 500;
+const HISTORY_DAYS = 90;
 const STATE_TTL_S = HISTORY_DAYS * 86400;
 
 export interface OutcomeLine {
@@ -35,15 +33,17 @@ export interface ObserveResult {
 
 export class RuleEngine {
   #rules: RuleSet;
+  readonly #key: StageKeys<'rules'>;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     rules: RuleSet,
     private readonly log: Logger,
     private readonly onOutcome: (o: OutcomeLine) => void = () => {},
   ) {
     this.#rules = rules;
+    this.#key = keysOf(prefix, 'rules');
   }
 
   get rules(): RuleSet {
@@ -53,10 +53,6 @@ export class RuleEngine {
   /** Swaps the rule set (on SIGHUP, after the new one loaded without problems). */
   replace(rules: RuleSet): void {
     this.#rules = rules;
-  }
-
-  #key(...parts: string[]): string {
-    return [this.prefix, ...parts].join(':');
   }
 
   /**
@@ -72,8 +68,8 @@ export class RuleEngine {
       const rules = rulesFor(this.#rules.rules, obs);
       const hk = historyKey(obs);
       const read = this.redis.pipeline();
-      read.get(this.#key('obs', 'last', hk));
-      read.lrange(this.#key('obs', 'hist', hk), 0, HISTORY_MAX - 1);
+      read.get(this.#key('obs:last', hk));
+      read.lrange(this.#key('obs:hist', hk), 0, HISTORY_MAX - 1);
       read.get(this.#key('groupof', obs.subject));
       for (const r of rules) read.get(this.#key('rule', r.id, obs.subject));
       const replies = (await read.exec()) ?? [];
@@ -109,20 +105,20 @@ export class RuleEngine {
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });
-      if (obs.gone) write.del(this.#key('obs', 'last', hk), this.#key('obs', 'hist', hk));
-      else write.set(this.#key('obs', 'last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+      if (obs.gone) write.del(this.#key('obs:last', hk), this.#key('obs:hist', hk));
+      else write.set(this.#key('obs:last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
       if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
       if (obs.summary !== undefined) {
         const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary };
         const arrow = trendArrow(obs, history, now);
         if (arrow) latest.arrow = arrow;
-        write.hset(this.#key('obs', 'latest'), obs.subject, JSON.stringify(latest));
+        write.hset(this.#key('obs:latest'), obs.subject, JSON.stringify(latest));
       }
       const numbers = numericValues(obs.values);
       if (Object.keys(numbers).length && !obs.gone) {
-        write.lpush(this.#key('obs', 'hist', hk), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
-        write.ltrim(this.#key('obs', 'hist', hk), 0, HISTORY_MAX - 1);
-        write.expire(this.#key('obs', 'hist', hk), STATE_TTL_S);
+        write.lpush(this.#key('obs:hist', hk), JSON.stringify({ at: obs.at, values: numbers } satisfies HistoryPoint));
+        write.ltrim(this.#key('obs:hist', hk), 0, HISTORY_MAX - 1);
+        write.expire(this.#key('obs:hist', hk), STATE_TTL_S);
       }
       if (!opts.dryRun) await write.exec();
     }
@@ -131,9 +127,9 @@ export class RuleEngine {
 
   /** The latest reading of every subject that has a summary, for the digest. Stale ones (> 7 days) are dropped. */
   async latest(now = new Date()): Promise<Latest[]> {
-    const all = Object.values(await this.redis.hgetall(this.#key('obs', 'latest'))).map((v) => JSON.parse(v) as Latest);
+    const all = Object.values(await this.redis.hgetall(this.#key('obs:latest'))).map((v) => JSON.parse(v) as Latest);
     const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
-    if (stale.length) await this.redis.hdel(this.#key('obs', 'latest'), ...stale.map((l) => l.subject));
+    if (stale.length) await this.redis.hdel(this.#key('obs:latest'), ...stale.map((l) => l.subject));
     return all.filter((l) => !stale.includes(l)).sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
   }
 
@@ -145,7 +141,7 @@ export class RuleEngine {
 
   /** The kept history of a subject, oldest first (for MCP tools and people). */
   async history(subject: string): Promise<HistoryPoint[]> {
-    const raw = await this.redis.lrange(this.#key('obs', 'hist', subject), 0, HISTORY_MAX - 1);
+    const raw = await this.redis.lrange(this.#key('obs:hist', subject), 0, HISTORY_MAX - 1);
     return raw.map((h) => JSON.parse(h) as HistoryPoint).reverse();
   }
 }

@@ -1,9 +1,10 @@
 /**
- * The "triage" job: makes an incident's next report once it is due, and queues one notify job per
- * channel. A job does not stand for one revision: it claims the incident (one report at a time,
- * whichever process runs it), reports the incident as it is now with everything that changed since
- * the last report, and releases it. News that arrives meanwhile is due again after group_interval.
- * A retried job resumes its claim and reuses the saved report, so nothing is made or sent twice.
+ * The "triage" job: makes an incident's next report once it is due and hands it to notify
+ * (`announce`), which decides who hears it. A job does not stand for one revision: it claims the
+ * incident (one report at a time, whichever process runs it), reports the incident as it is now
+ * with everything that changed since the last report, and releases it. News that arrives meanwhile
+ * is due again after group_interval. A retried job resumes its claim and reuses the saved report,
+ * so nothing is made twice (and notify's job ids keep anything from being sent twice).
  */
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Incident } from '../incidents/types.ts';
@@ -12,14 +13,15 @@ import type { Handler } from '../queue/index.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Triager } from './index.ts';
-import { dispatch, type DispatchSettings } from '../notify/dispatch.ts';
-import type { Flapping } from '../notify/flapping.ts';
+import type { Report } from './report.ts';
+import type { ReportStore } from './reports.ts';
 
 export function triageHandler(deps: {
   store: IncidentStore;
+  reports: ReportStore;
   triager: Triager;
-  dispatch: DispatchSettings;
-  flapping?: Flapping;
+  /** hands the report over to notify (notify/announce.ts) */
+  announce: (view: Incident, report: Report, now: Date) => Promise<void>;
   /** queues the incident's report job for a later due time */
   requeue: (incidentId: string, due: number) => Promise<void>;
   now?: () => Date;
@@ -28,7 +30,7 @@ export function triageHandler(deps: {
 }): Handler<'triage'> {
   const clock = deps.now ?? (() => new Date());
   return async ({ incidentId, revision: legacy }, ctx) => {
-    const { store } = deps;
+    const { store, reports } = deps;
     const log = deps.log.child({ incident: incidentId });
     // A job queued before pacing existed names a revision and has no outbox entry of its own.
     const claim = await store.claimReport(incidentId, ctx.id, clock().getTime(), legacy !== undefined);
@@ -47,27 +49,22 @@ export function triageHandler(deps: {
       log.info({ revision: incident.revision }, 'resolved before its first report was due; nothing is sent');
       return store.finishReport(incidentId, ctx.id, incident.revision);
     }
-    const before = reported > 0 ? await store.getRevision(incidentId, reported) : null;
+    const before = reported > 0 ? await reports.getRevision(incidentId, reported) : null;
     const view: Incident = {
       ...incident,
       kind: reported === 0 ? 'opened' : incident.status === 'resolved' ? 'resolved' : 'updated',
       changes: reported > 0 && !before ? incident.changes : newsSince(before, incident),
     };
-    await store.saveSnapshot(view, reported);
+    await reports.saveSnapshot(view, reported);
     const rlog = log.child({ revision: view.revision });
-    let report = await store.getReport(incidentId, view.revision);
+    let report = await reports.getReport(incidentId, view.revision);
     if (!report) {
       report = await deps.triager.investigate(view);
-      await store.saveReport(report);
+      await reports.saveReport(report);
       deps.metrics.reports.inc({ kind: report.kind, producer: report.producer });
       rlog.info({ kind: report.kind, producer: report.producer, revisionsSinceLast: view.revision - reported }, 'report ready');
     }
-    const now = clock();
-    if (!(await deps.flapping?.hold(view, now)) && (await dispatch(deps.dispatch, view, now)) > 0) {
-      // Any announcement restarts the repeat clock.
-      const last = await store.lastAnnounced(incidentId);
-      await store.markAnnounced(incidentId, now.toISOString(), last?.reminders ?? 0);
-    }
+    await deps.announce(view, report, clock());
     await store.finishReport(incidentId, ctx.id, view.revision);
   };
 }
