@@ -1,4 +1,4 @@
-/** Bearer-token check for webhook (and later /mcp) requests, in constant time. */
+/** Bearer-token check for webhook and /mcp requests, in constant time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -5,7 +5,7 @@
  * While Redis is up none of them may get a 5xx, each is answered in bounded time, and the daemon's
  * peak resident memory (VmHWM) stays under 300 MB. Values are cut with a visible marker and counted.
  *
- * Every payload is the real Alertmanager 0.21 body (test/fixtures) blown up by this test:
+ * Every payload is the real Alertmanager 0.21 body (../shared/fixtures) blown up by this test:
  * adversarial inputs, not captures.
  */
 import { after, before, test } from 'node:test';

@@ -3,7 +3,7 @@
  * 400 that names the alert and the field (Alertmanager does not retry it), never a 500 (which it
  * retries forever). Through real HTTP against a real daemon and Redis.
  *
- * The payloads are the real Alertmanager 0.21 body (test/fixtures) with one field changed; the bad
+ * The payloads are the real Alertmanager 0.21 body (../shared/fixtures) with one field changed; the bad
  * timestamps are adversarial values written for this test, not captures.
  */
 import { after, before, describe, test } from 'node:test';
