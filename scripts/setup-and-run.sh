@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a fresh Debian/Ubuntu machine: installs labwatch's Node dependencies, makes
+# One command for a fresh Debian/Ubuntu machine: installs labwatch's Node dependencies and builds, makes
 # sure a Redis with append-only persistence answers on 127.0.0.1:6379 (installing and starting
 # Debian's redis-server when none does), then runs the daemon with the example config.
 #   bash scripts/setup-and-run.sh [extra args for `labwatch run`]
@@ -21,9 +21,10 @@ if ! node_ok; then
   node_ok || { say "Node.js >= 20 is required (found $(node --version 2>/dev/null || echo none)). Debian 13 and Ubuntu 24.10+ ship it; otherwise install Node 20 or 22 from nodejs.org, then run this again."; exit 1; }
 fi
 
-# 2. Dependencies, exactly as locked.
-say "installing Node dependencies (npm ci)"
+# 2. Dependencies, exactly as locked, and the compiled CLI (bin/labwatch.js runs it: starts at once).
+say "installing Node dependencies (npm ci) and building (npm run build)"
 npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
 
 # 3. Redis with persistence: labwatch acknowledges an alert only once it is in Redis.
 if ! command -v redis-cli >/dev/null || ! redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then

@@ -1,6 +1,6 @@
 /** `labwatch notify test`: a test message through each channel's real notifier, and the exact failure. */
 import { hostname } from 'node:os';
-import { buildNotifiers } from '../registry.ts';
+import { CHANNELS, buildNotifiers } from '../notify/channels/index.ts';
 import { messageFor } from '../notify/render.ts';
 import { createLogger } from '../telemetry/log.ts';
 import type { Report } from '../triage/report.ts';
@@ -33,10 +33,19 @@ function testReport(host: string): Report {
 
 export async function notifyTest(opts: { config?: string; channel?: string }): Promise<void> {
   const cfg = configOrExit(opts.config);
+  const names = CHANNELS.map((c) => c.name);
+  if (opts.channel && !names.includes(opts.channel)) {
+    process.stderr.write(`labwatch: there is no channel ${opts.channel}; labwatch knows ${names.join(', ')}\n`);
+    process.exit(1);
+  }
   const notifiers = buildNotifiers(cfg, createLogger({ level: 'silent' }));
   const chosen = [...notifiers.entries()].filter(([ch]) => ch !== 'log' && (!opts.channel || ch === opts.channel));
   if (chosen.length === 0) {
-    process.stderr.write(opts.channel ? `labwatch: channel ${opts.channel} is not configured (notify.${opts.channel} in ${cfg.source})\n` : `labwatch: no email or ntfy configured in ${cfg.source}\n`);
+    process.stderr.write(
+      opts.channel
+        ? `labwatch: channel ${opts.channel} is not configured (notify.${opts.channel} in ${cfg.source})\n`
+        : `labwatch: no notification channel configured in ${cfg.source} (${names.map((n) => `notify.${n}`).join(', ')})\n`,
+    );
     process.exit(1);
   }
   const report = testReport(hostname());

@@ -1,6 +1,8 @@
 /** `labwatch rules validate|test` and `labwatch observe`: looking at rules and readings without the daemon. */
 import { hostname } from 'node:os';
-import { SHIPPED_RULES, buildCollectors } from '../registry.ts';
+import { CONNECTORS } from '../connectors/index.ts';
+import { SHIPPED_RULES, contextOf } from '../registry.ts';
+import { listed } from '../tools/describe.ts';
 import { contextFor, evaluateRule, rulesFor } from '../rules/evaluate.ts';
 import { RuleLoadError, loadRules } from '../rules/load.ts';
 import { runRuleTests } from '../rules/testing.ts';
@@ -40,7 +42,6 @@ export function rulesTest(files: string[]): void {
 export async function observe(name: string, opts: { config?: string; json?: boolean }): Promise<void> {
   const cfg = configOrExit(opts.config);
   const log = createLogger({ level: 'warn', secrets: secretsOf(cfg) });
-  const forced = { ...cfg, watch: { ...cfg.watch, smart: { ...cfg.watch.smart, enabled: true }, zfs: { ...cfg.watch.zfs, enabled: true }, host: { ...cfg.watch.host, enabled: true } } };
   let rules;
   try {
     rules = loadRules(cfg.rules.dir ?? SHIPPED_RULES).rules;
@@ -49,9 +50,14 @@ export async function observe(name: string, opts: { config?: string; json?: bool
     process.exit(1);
   }
   const all = rules;
-  const s = buildCollectors(forced, hostname(), log, () => all).find((x) => x.collector.name === name);
+  const polling = CONNECTORS.filter((c) => c.collectors);
+  const connector = polling.find((c) => c.name === name);
+  const ctx = connector && contextOf(connector, cfg, { host: hostname(), log, rules: () => all });
+  // A system that is off because its command is missing is read anyway, to show why.
+  const s = connector && ctx && (connector.enabled(ctx) || connector.forceable) ? connector.collectors!(ctx)[0] : undefined;
   if (!s) {
-    process.stderr.write(`labwatch: no collector named ${name}; choose smart, zfs, host${cfg.prometheus ? ' or prometheus' : ' (prometheus needs a prometheus: block)'}\n`);
+    const why = connector ? `${name} is not configured here (set its ${name}: block, and watch.${name} if it has one)` : `no collector named ${name}`;
+    process.stderr.write(`labwatch: ${why}; choose ${listed(polling.map((c) => c.name), 'or')} (${polling.map((c) => `${c.name}: ${c.description}`).join('; ')})\n`);
     process.exit(1);
   }
   let observations;
