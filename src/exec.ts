@@ -14,7 +14,7 @@ export interface ExecResult {
   code: number | null;
 }
 
-export class ExecError extends Error {
+class ExecError extends Error {
   constructor(
     message: string,
     readonly reason: 'missing' | 'permission' | 'timeout' | 'output-too-large' | 'failed',
@@ -29,6 +29,8 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** the Debian package that installs the command, for the "not installed" message (default: its name) */
+  package?: string;
 }
 
 export function run(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -44,8 +46,7 @@ export function run(command: string, args: readonly string[], opts: ExecOptions 
         if (!err) return resolve({ stdout, stderr, code: 0 });
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
         if (e.code === 'ENOENT') {
-          const tool = basename(command);
-          const pkg = { smartctl: 'smartmontools', zpool: 'zfsutils-linux' }[tool] ?? tool;
+          const pkg = opts.package ?? basename(command);
           return reject(new ExecError(`${command} is not installed or not on PATH; install it (e.g. apt install ${pkg})`, 'missing'));
         }
         if (e.code === 'EACCES') return reject(new ExecError(`${command}: permission denied; labwatch's user may not run it`, 'permission'));

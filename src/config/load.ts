@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { issueMessage, issuePath } from '../util/zod.ts';
-import { configSchema, type Config, type Secrets } from './schema.ts';
+import { configSchema, secretBlocks, type Config, type Secrets } from './schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -19,24 +19,24 @@ export class ConfigError extends Error {
 
 /**
  * Each secret: the config key that names a file holding it, and the environment variable that
- * may carry it instead (the environment wins, as in containers).
+ * may carry it instead (the environment wins, as in containers). Derived from what the core,
+ * the connectors and the channels declare (schema.ts `secretBlocks`).
  */
-const secretSources: { secret: Exclude<keyof Secrets, 'mcp'>; path: string[]; env: string }[] = [
-  { secret: 'httpToken', path: ['http', 'token_file'], env: 'LABWATCH_HTTP_TOKEN' },
-  { secret: 'smtpPassword', path: ['notify', 'email', 'password_file'], env: 'LABWATCH_SMTP_PASSWORD' },
-  { secret: 'ntfyToken', path: ['notify', 'ntfy', 'token_file'], env: 'LABWATCH_NTFY_TOKEN' },
-  { secret: 'anthropicApiKey', path: ['anthropic', 'api_key_file'], env: 'ANTHROPIC_API_KEY' },
-  { secret: 'prometheusToken', path: ['prometheus', 'bearer_token_file'], env: 'LABWATCH_PROMETHEUS_TOKEN' },
-  { secret: 'prometheusPassword', path: ['prometheus', 'basic_auth', 'password_file'], env: 'LABWATCH_PROMETHEUS_PASSWORD' },
-  { secret: 'alertmanagerToken', path: ['alertmanager', 'bearer_token_file'], env: 'LABWATCH_ALERTMANAGER_TOKEN' },
-  { secret: 'alertmanagerPassword', path: ['alertmanager', 'basic_auth', 'password_file'], env: 'LABWATCH_ALERTMANAGER_PASSWORD' },
-];
+function secretSources(): { block: string; key: string; path: string[]; env: string; each?: boolean }[] {
+  return secretBlocks().flatMap((b) =>
+    b.secrets.map((s) => ({ block: b.path.join('.'), key: s.file, path: [...b.path, ...s.file.split('.')], env: s.env, ...(s.each ? { each: true } : {}) })),
+  );
+}
 
-const inlineSecretHint: Record<string, string> = {
-  password: 'password_file (or the LABWATCH_SMTP_PASSWORD environment variable)',
-  token: 'token_file (or LABWATCH_HTTP_TOKEN / LABWATCH_NTFY_TOKEN)',
-  api_key: 'api_key_file (or ANTHROPIC_API_KEY)',
-};
+/**
+ * The hint for a secret written inline: `password: …` where the block declares `password_file`.
+ * `path` is the block the unknown key sits in.
+ */
+function inlineSecretHint(path: PropertyKey[], key: string): string | undefined {
+  const at = path.map(String).join('.');
+  const found = secretSources().find((s) => s.path.slice(0, -1).join('.') === at && s.path.at(-1) === `${key}_file`);
+  return found ? `${key}: secrets are not read inline, use ${key}_file (or the ${found.env} environment variable)` : undefined;
+}
 
 /** Orders "file:LINE: …" messages by line. */
 function byLine(a: string, b: string): number {
@@ -109,7 +109,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
         const key = issuePath(issue.path) || '(top level)';
         let msg = issueMessage(issue);
         if (issue.code === 'unrecognized_keys') {
-          const hints = issue.keys.map((k) => (Object.hasOwn(inlineSecretHint, k) ? `${k}: secrets are not read inline, use ${inlineSecretHint[k]}` : k));
+          const hints = issue.keys.map((k) => inlineSecretHint(issue.path, k) ?? k);
           msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${hints.join('; ')}`;
           return `${locate([...issue.path, issue.keys[0]!])}: ${key}: ${msg}`;
         }
@@ -121,18 +121,31 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const cfg = parsed.data;
   const secrets: Secrets = {};
   const problems: string[] = [];
-  for (const s of secretSources) {
+  const found = (s: { block: string; key: string }, value: string) => ((secrets.blocks ??= {})[s.block] ??= {})[s.key] = value;
+  const valueAt = (path: PropertyKey[]) => path.reduce<unknown>((o, k) => (o && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<PropertyKey, unknown>)[k] : undefined), cfg);
+  // A map of name → file (`each`) is one secret per entry, kept as "<key>.<name>", its env "<env>_<NAME>".
+  const sources = secretSources().flatMap((s) => {
+    if (!s.each) return [s];
+    const map = valueAt(s.path);
+    return Object.keys(map && typeof map === 'object' ? map : {}).map((name) => ({
+      block: s.block,
+      key: `${s.key}.${name}`,
+      path: [...s.path, name],
+      env: `${s.env}_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
+    }));
+  });
+  for (const s of sources) {
     const fromEnv = env[s.env];
     if (fromEnv) {
-      secrets[s.secret] = fromEnv.trim();
+      found(s, fromEnv.trim());
       continue;
     }
-    const fileKey = s.path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], cfg);
+    const fileKey = valueAt(s.path);
     if (typeof fileKey !== 'string') continue;
     try {
       const value = readFileSync(fileKey, 'utf8').trim();
       if (!value) problems.push(`${locate(s.path)}: ${s.path.join('.')}: ${fileKey} is empty; put the secret in it`);
-      else secrets[s.secret] = value;
+      else found(s, value);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       problems.push(
@@ -160,5 +173,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     if (Object.keys(env).length || Object.keys(headers).length) (secrets.mcp ??= {})[server.name] = { env, headers };
   });
   if (problems.length) throw new ConfigError(source, problems);
-  return { ...cfg, source, secrets };
+  const httpToken = secrets.blocks?.http?.token_file;
+  const anthropicApiKey = secrets.blocks?.anthropic?.api_key_file;
+  return { ...cfg, source, secrets: { ...secrets, ...(httpToken ? { httpToken } : {}), ...(anthropicApiKey ? { anthropicApiKey } : {}) } };
 }

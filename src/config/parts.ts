@@ -32,3 +32,35 @@ export const oneAuth = {
   check: (c: { bearer_token_file?: string | undefined; basic_auth?: unknown }) => !(c.bearer_token_file && c.basic_auth),
   params: { message: 'give bearer_token_file or basic_auth, not both', path: ['basic_auth'] },
 };
+
+/**
+ * A secret a config block declares. `file` is the key (a dotted path inside the block) whose value
+ * names the file holding the secret; `env` the environment variable that may carry it instead (the
+ * environment wins, as in containers). The loader reads every declared secret; `check`, redaction
+ * and the "not inline" hint derive from the same declaration.
+ */
+export interface SecretSpec {
+  file: string;
+  env: string;
+  /**
+   * `file` names a map (name → file) instead of one file, e.g. a webhook's `headers_files`: every
+   * file in it is read and kept under `<file>.<name>` ("headers_files.Authorization"); `env` is
+   * then a prefix, `<env>_<NAME>` (upper-cased, other characters "_") carrying one value.
+   */
+  each?: boolean;
+}
+
+/** The secrets of a block with `httpAuth` keys, carried by `<PREFIX>_TOKEN` / `<PREFIX>_PASSWORD` in the environment. */
+export function httpAuthSecrets(envPrefix: string): SecretSpec[] {
+  return [
+    { file: 'bearer_token_file', env: `${envPrefix}_TOKEN` },
+    { file: 'basic_auth.password_file', env: `${envPrefix}_PASSWORD` },
+  ];
+}
+
+/** How an HTTP API client logs in, from a block's httpAuth keys and the secrets read for them. */
+export function loginOf(block: { basic_auth?: { username: string } | undefined }, secrets: Record<string, string>) {
+  const token = secrets['bearer_token_file'];
+  const password = secrets['basic_auth.password_file'];
+  return { ...(token ? { bearerToken: token } : {}), ...(block.basic_auth && password ? { basicAuth: { username: block.basic_auth.username, password } } : {}) };
+}

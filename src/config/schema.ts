@@ -6,13 +6,13 @@
  * variable (see `secretSources` in load.ts), so a config file can be shared without leaking.
  */
 import * as z from 'zod';
-import { alertmanagerConfig } from '../connectors/alertmanager/config.ts';
-import { prometheusConfig } from '../connectors/prometheus/config.ts';
+import { CONNECTORS } from '../connectors/index.ts';
+import { CHANNELS, configuredChannels } from '../notify/channels/index.ts';
 import { routeSchema } from '../notify/routes.ts';
+import { anthropicConfig } from '../triage/config.ts';
+import { duration, type SecretSpec } from './parts.ts';
 
-import { duration } from './parts.ts';
-
-export const redisConfig = z
+const redisConfig = z
   .strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
     /** Every key labwatch writes starts with this, so several instances can share one Redis. */
@@ -20,52 +20,48 @@ export const redisConfig = z
   })
   .prefault({});
 
-export const httpConfig = z
+const httpConfig = z
   .strictObject({
     listen: z
       .string()
       .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'host:port, e.g. "127.0.0.1:9877" or "[::1]:9877"')
       .default('127.0.0.1:9877'),
-    /** File holding the bearer token that /webhook/* (and later /mcp) require. */
+    /** File holding the bearer token that /webhook/* and /mcp require. */
     token_file: z.string().optional(),
     /** Largest accepted request body; Alertmanager storms of ~1000 alerts stay under 2 MiB. */
     body_limit_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   })
   .prefault({});
 
-export const emailConfig = z.strictObject({
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(587),
-  /** true = implicit TLS (port 465); false = STARTTLS when the server offers it. */
-  secure: z.boolean().default(false),
-  user: z.string().optional(),
-  password_file: z.string().optional(),
-  from: z.string().min(3),
-  to: z.array(z.string().min(3)).min(1, 'at least one recipient'),
-  /** Reject servers whose certificate does not verify (turn off only for self-signed lab CAs). */
-  tls_verify: z.boolean().default(true),
-});
+/**
+ * Every channel a route or the digest names must be configured: a typo would otherwise silently
+ * drop what it routes. The error points at the name and lists what is configured.
+ */
+function knownChannels(n: { routes?: { channels: string[] }[] | undefined; digest: { channels?: string[] | undefined } }, ctx: z.core.$RefinementCtx): void {
+  const configured = configuredChannels(n);
+  const known = CHANNELS.map((c) => c.name);
+  const problem = (name: string) =>
+    `a configured channel; ${known.includes(name) ? `"${name}" has no notify.${name} block` : `labwatch has no channel "${name}" (it knows ${known.join(', ')})`} ` +
+    `(configured: ${configured.length ? configured.join(', ') : 'none, so reports go to the log'})`;
+  n.routes?.forEach((r, i) => r.channels.forEach((name, j) => configured.includes(name) || ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels', j], message: problem(name) })));
+  n.digest.channels?.forEach((name, j) => configured.includes(name) || ctx.addIssue({ code: 'custom', path: ['digest', 'channels', j], message: problem(name) }));
+}
 
-export const ntfyConfig = z.strictObject({
-  url: z.string().url().default('https://ntfy.sh'),
-  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'an ntfy topic: 1–64 letters, digits, "-" or "_"'),
-  token_file: z.string().optional(),
-});
-
-export const notifyConfig = z
+const notifyConfig = z
   .strictObject({
-    email: emailConfig.optional(),
-    ntfy: ntfyConfig.optional(),
+    /** each channel's own block (`email:`, `ntfy:`, `gotify:` …), from the list; absent means not configured */
+    ...Object.fromEntries(CHANNELS.map((c) => [c.name, c.config.optional()])),
     /** Link target for "open in labwatch" in messages; defaults to the HTTP listen address. */
     public_url: z.string().url().optional(),
-    /** Who hears about what, and when; default: critical → email + ntfy at once, warning → ntfy at once + email digest, info → digest. */
+    /** Who hears about what, and when; default: every configured channel, critical at once, warning at once or in the digest as each channel declares (email: digest), info in the digest. */
     routes: z.array(routeSchema).optional(),
     digest: z
       .strictObject({
         schedule: z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression, e.g. "0 8 * * *"').default('0 8 * * *'),
         /** IANA zone for the schedule, e.g. Europe/Berlin; default: the system's */
         timezone: z.string().optional(),
-        channels: z.array(z.string()).default(['email', 'ntfy']),
+        /** default: every configured channel */
+        channels: z.array(z.string()).optional(),
         /** send a digest even when nothing happened (the health overview alone) */
         send_empty: z.boolean().default(false),
       })
@@ -102,33 +98,11 @@ export const notifyConfig = z
       })
       .prefault({}),
   })
+  .superRefine(knownChannels)
+  .transform((n) => ({ ...n, digest: { ...n.digest, channels: n.digest.channels ?? configuredChannels(n) } }))
   .prefault({});
 
-export const anthropicConfig = z
-  .strictObject({
-    api_key_file: z.string().optional(),
-    base_url: z.string().url().optional(),
-    model: z.string().default('claude-sonnet-5-5'),
-    max_turns: z.number().int().min(2).max(40).default(8),
-    max_tool_calls: z.number().int().min(0).max(60).default(12),
-    /** a tool result larger than this becomes an error asking the model to narrow its call */
-    tool_result_bytes: z.number().int().min(1000).max(200_000).default(16_000),
-    budget: duration.default('2m'),
-    max_tokens: z.number().int().min(256).max(16_000).default(2048),
-    token_budget: z.number().int().min(1000).default(80_000),
-    /** US$ per million tokens, for the cost in each report's footer */
-    prices: z
-      .strictObject({
-        input: z.number().min(0).default(3),
-        output: z.number().min(0).default(15),
-        cache_write: z.number().min(0).default(3.75),
-        cache_read: z.number().min(0).default(0.3),
-      })
-      .prefault({}),
-  })
-  .prefault({});
-
-export const queueConfig = z
+const queueConfig = z
   .strictObject({
     /** Attempts per job before it is kept as failed for inspection. */
     attempts: z.number().int().min(1).max(100).default(10),
@@ -139,72 +113,37 @@ export const queueConfig = z
   })
   .prefault({});
 
-export const incidentsConfig = z
+const incidentsConfig = z
   .strictObject({
     /** How long a resolved incident, its reports and delivery records stay in Redis. */
     retention: duration.default('30d'),
   })
   .prefault({});
 
-const cron = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression with 5 or 6 fields, e.g. "*/30 * * * *"');
-const enabled = z.union([z.boolean(), z.literal('auto')]);
-
-export const watchConfig = z
+/** One `watch.<name>` block per connector that polls, from the list; `jitter` is shared. */
+const watchConfig = z
   .strictObject({
-    smart: z
-      .strictObject({
-        /** auto: on when smartctl is found on PATH */
-        enabled: enabled.default('auto'),
-        schedule: cron.default('*/30 * * * *'),
-        timeout: duration.default('5m'),
-        smartctl: z.string().default('smartctl'),
-      })
-      .prefault({}),
-    zfs: z
-      .strictObject({
-        enabled: enabled.default('auto'),
-        schedule: cron.default('*/5 * * * *'),
-        timeout: duration.default('2m'),
-        zpool: z.string().default('zpool'),
-      })
-      .prefault({}),
-    host: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        schedule: cron.default('* * * * *'),
-        timeout: duration.default('30s'),
-        /** interfaces that should share one MTU, e.g. [[eno1, vmbr0]] */
-        mtu_groups: z.array(z.array(z.string()).min(2)).default([]),
-      })
-      .prefault({}),
-    /** the PromQL rules (rules with `source: prometheus`), when a `prometheus:` block is set */
-    prometheus: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        schedule: cron.default('* * * * *'),
-        timeout: duration.default('50s'),
-      })
-      .prefault({}),
+    ...Object.fromEntries(CONNECTORS.flatMap((c) => (c.watch ? [[c.name, c.watch]] : []))),
     /** up to this much random delay before each run, so several hosts don't poll at once */
     jitter: duration.default('20s'),
   })
   .prefault({});
 
-export const rulesConfig = z
+const rulesConfig = z
   .strictObject({
     /** a folder of rule files; default: the rules/ shipped with labwatch */
     dir: z.string().optional(),
   })
   .prefault({});
 
-export const auditConfig = z
+const auditConfig = z
   .strictObject({
     /** JSONL file of every tool call; default: $STATE_DIRECTORY/audit.jsonl under systemd, else ~/.local/state/labwatch/audit.jsonl */
     file: z.string().optional(),
   })
   .prefault({});
 
-export const logConfig = z
+const logConfig = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
@@ -217,7 +156,7 @@ const serverName = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'a short name: a l
  * (stdio: command) or reached over streamable HTTP (url). Only the tools named in `tools` are
  * offered to the model, as `<name>__<tool>`.
  */
-export const mcpServerConfig = z
+const mcpServerConfig = z
   .strictObject({
     name: serverName,
     command: z.string().min(1).optional(),
@@ -236,7 +175,7 @@ export const mcpServerConfig = z
   })
   .refine((s) => (s.command === undefined) !== (s.url === undefined), { message: 'either command (stdio) or url (streamable HTTP), not both' });
 
-export const mcpConfig = z
+const mcpConfig = z
   .strictObject({
     servers: z
       .array(mcpServerConfig)
@@ -261,11 +200,9 @@ export const configSchema = z.strictObject({
   rules: rulesConfig,
   audit: auditConfig,
   mcp: mcpConfig,
-  /** Prometheus' HTTP API: PromQL rules and the prometheus_* tools */
-  prometheus: prometheusConfig.optional(),
-  /** Alertmanager's API v2: the alertmanager_* tools (alerts, silences; creating one only if enabled) */
-  alertmanager: alertmanagerConfig.optional(),
   log: logConfig,
+  /** each connector's own block (`prometheus:`, `alertmanager:` …), optional: absent means not configured */
+  ...Object.fromEntries(CONNECTORS.flatMap((c) => (c.config ? [[c.name, c.config.optional()]] : []))),
 });
 
 export type FileConfig = z.infer<typeof configSchema>;
@@ -273,15 +210,29 @@ export type FileConfig = z.infer<typeof configSchema>;
 /** Secrets resolved at load time, kept apart from the config so that logging the config is safe. */
 export interface Secrets {
   httpToken?: string;
-  smtpPassword?: string;
-  ntfyToken?: string;
   anthropicApiKey?: string;
-  prometheusToken?: string;
-  prometheusPassword?: string;
-  alertmanagerToken?: string;
-  alertmanagerPassword?: string;
+  /**
+   * Every declared secret that was set, by block ("prometheus", "notify.ntfy", "http") and then by
+   * the `file` key that declared it ("bearer_token_file", "basic_auth.password_file").
+   */
+  blocks?: Record<string, Record<string, string>>;
   /** per external MCP server: the env and header values read from its *_files */
   mcp?: Record<string, { env: Record<string, string>; headers: Record<string, string> }>;
+}
+
+/** Every block that declares secrets: the core's, each connector's and each channel's, from the lists. */
+export function secretBlocks(): { path: string[]; secrets: SecretSpec[] }[] {
+  return [
+    { path: ['http'], secrets: [{ file: 'token_file', env: 'LABWATCH_HTTP_TOKEN' }] },
+    { path: ['anthropic'], secrets: [{ file: 'api_key_file', env: 'ANTHROPIC_API_KEY' }] },
+    ...CHANNELS.flatMap((c) => (c.secrets?.length ? [{ path: ['notify', c.name], secrets: c.secrets }] : [])),
+    ...CONNECTORS.flatMap((c) => (c.secrets?.length ? [{ path: [c.name], secrets: c.secrets }] : [])),
+  ];
+}
+
+/** The secrets read for one block ("prometheus", "notify.ntfy"), by the `file` key that declared each. */
+export function blockSecrets(cfg: { secrets: Secrets }, block: string): Record<string, string> {
+  return cfg.secrets.blocks?.[block] ?? {};
 }
 
 /**

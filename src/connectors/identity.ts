@@ -1,4 +1,4 @@
-/** Deterministic identities: fingerprints, group hashes, and severity words mapped to one scale. */
+/** Deterministic identities of what connectors and rules report: fingerprints, group hashes, and severity words mapped to one scale. */
 import { createHash, hash } from 'node:crypto';
 import type { Severity } from './types.ts';
 

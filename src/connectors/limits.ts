@@ -38,7 +38,7 @@ export type OnTruncated = (what: TruncatedWhat, count: number) => void;
 export const TRUNCATED_ANNOTATION = 'labwatch_truncated';
 
 /** `s` cut to at most `maxBytes` bytes of UTF-8 (never inside a character), then the marker; or `s` itself. */
-export function capText(s: string, maxBytes: number): { text: string; cut: boolean } {
+function capText(s: string, maxBytes: number): { text: string; cut: boolean } {
   if (s.length <= maxBytes / 3) return { text: s, cut: false }; // at most 3 bytes per UTF-16 unit
   const total = Buffer.byteLength(s, 'utf8');
   if (total <= maxBytes) return { text: s, cut: false };

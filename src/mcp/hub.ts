@@ -31,7 +31,7 @@ const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 5 * 60_000;
 
 /** The Claude API allows [a-zA-Z0-9_-]{1,64} in tool names. */
-export function namespaced(server: string, tool: string): string {
+function namespaced(server: string, tool: string): string {
   return `${server}__${tool.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64);
 }
 
@@ -120,6 +120,7 @@ class Connection {
       name: namespaced(s.name, t.name),
       title: t.title ?? t.annotations?.title ?? t.name,
       description: `[from the ${s.name} MCP server] ${t.description ?? ''}`.trim(),
+      system: `what the ${s.name} MCP server offers`,
       input: {},
       schema: { json, check },
       annotations: {
@@ -162,7 +163,8 @@ export class McpHub {
   readonly #connections: Connection[];
 
   constructor(
-    private readonly own: ToolSpec[],
+    /** labwatch's own tools; a function when they change (a system stops or starts answering) */
+    private readonly own: ToolSpec[] | (() => Promise<ToolSpec[]>),
     servers: ExternalServer[],
     version: string,
     log: Logger,
@@ -173,8 +175,8 @@ export class McpHub {
 
   /** labwatch's tools, then each reachable server's allowed tools; servers are tried in parallel. */
   async tools(): Promise<ToolSpec[]> {
-    const external = await Promise.all(this.#connections.map((c) => c.tools()));
-    return [...this.own, ...external.flat()];
+    const [own, ...external] = await Promise.all([typeof this.own === 'function' ? this.own() : this.own, ...this.#connections.map((c) => c.tools())]);
+    return [...own!, ...external.flat()];
   }
 
   /** Which external servers are connected now (for /readyz-style reporting and tests). */

@@ -1,12 +1,13 @@
 /**
  * labwatch's own MCP server: every connector's tools, served to Claude (triage), Claude Desktop
- * or Claude Code (stdio) and, later, HTTP. All MCP imports stay in src/mcp/, so moving to the
+ * or Claude Code (stdio) and over streamable HTTP (/mcp). All MCP imports stay in src/mcp/, so moving to the
  * SDK's v2 packages touches this folder only. Tools run through runTool: validated, capped, audited.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { AuditLog } from '../tools/audit.ts';
 import { runTool, type RunOptions } from '../tools/run.ts';
+import { labView, listed } from '../tools/describe.ts';
 import type { ToolSpec } from '../tools/types.ts';
 
 export interface ServerOptions {
@@ -16,15 +17,16 @@ export interface ServerOptions {
   caller?: RunOptions['caller'];
 }
 
+/** What the server tells its client about this lab: only the systems whose tools it serves. */
+export function instructions(tools: readonly ToolSpec[]): string {
+  const lab = labView(tools);
+  const writes = tools.some((t) => !t.annotations.readOnly);
+  const has = lab.systems.length ? `labwatch watches this homelab and keeps its incidents. Its tools here read ${listed(lab.systems)}.` : 'labwatch serves no diagnostic tools here right now (no system is enabled and answering).';
+  return `${has} ${writes ? 'Tools marked as changing something ask first.' : 'Its tools only read.'}${lab.start.length ? ` Start with ${listed(lab.start, 'or')}, then ask about one thing.` : ''}`;
+}
+
 export function buildMcpServer(o: ServerOptions): McpServer {
-  const server = new McpServer(
-    { name: 'labwatch', version: o.version },
-    {
-      instructions:
-        "labwatch watches this homelab's drives (SMART), ZFS pools and host, and keeps its incidents. Its tools only read. " +
-        'Start with incidents_list, smart_list_drives or zfs_list_pools, then ask about one drive, pool or incident.',
-    },
-  );
+  const server = new McpServer({ name: 'labwatch', version: o.version }, { instructions: instructions(o.tools) });
   for (const tool of o.tools) {
     server.registerTool(
       tool.name,

@@ -8,16 +8,10 @@
  * history), `subject`, `host`, `now`. Numbers are CEL doubles: write `1.0`, not `1`, in arithmetic.
  */
 import { Environment } from '@marcbachmann/cel-js';
+import type { ReadingContext } from '../connectors/types.ts';
 
-export interface CelContext {
-  values: Record<string, unknown>;
-  prev: Record<string, unknown>;
-  delta: Record<string, number>;
-  rate: Record<string, number>;
-  subject: string;
-  host: string;
-  now: Date;
-}
+/** What an expression sees of one reading: the shape collectors that run rule queries know too. */
+export type CelContext = ReadingContext;
 
 const env = new Environment({ limits: { maxAstNodes: 400, maxDepth: 32, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 8 } })
   .registerVariable('values', 'map')

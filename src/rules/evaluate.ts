@@ -4,8 +4,8 @@
  * out. Like Prometheus, a condition must hold for `for:` (observations and/or time) before it
  * fires, and a firing rule whose condition stops holding is resolved once.
  */
-import { labGroupKey, stableHash } from '../incidents/fingerprint.ts';
-import type { Anomaly, Link } from '../incidents/types.ts';
+import { labGroupKey, stableHash } from '../connectors/identity.ts';
+import type { Anomaly, Link } from '../connectors/types.ts';
 import type { CelContext } from './cel.ts';
 import type { Rule } from './load.ts';
 import { numericValues, type HistoryPoint, type Observation } from './observation.ts';

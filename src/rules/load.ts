@@ -16,7 +16,7 @@ const forSpec = z.union([
   z.string().regex(/^\d+(s|m|h|d)$/, 'a number of observations (e.g. 3) or a duration such as "10m", "2h", "1d"'),
 ]);
 
-export const ruleSchema = z.strictObject({
+const ruleSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{2,80}$/, 'lower-case letters, digits and "-", e.g. smart-reallocated-sectors'),
   source: z.string().min(1),
   kind: z.string().min(1),
@@ -79,7 +79,7 @@ function msOf(d: string): number {
 }
 
 /** The YAML files of a folder (or the one file given), sorted so load order is stable. */
-export function ruleFiles(path: string): string[] {
+function ruleFiles(path: string): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
   return readdirSync(path)

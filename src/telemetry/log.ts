@@ -1,5 +1,5 @@
 /**
- * Logging: pino, one JSON event per line on stderr (stdout is kept free for CLI output and, later,
+ * Logging: pino, one JSON event per line on stderr (stdout is kept free for CLI output and
  * MCP over stdio). Secrets are redacted here, once, at the logger: known secret keys by path, and
  * every configured secret value and URL password wherever it appears in the serialized line.
  */

@@ -16,7 +16,7 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_MAX_BYTES = 24_000;
+const DEFAULT_MAX_BYTES = 24_000;
 
 export async function runTool(tool: ToolSpec, raw: unknown, audit: AuditLog, opts: RunOptions): Promise<ToolResult> {
   const started = Date.now();

@@ -28,6 +28,13 @@ export interface ToolSpec<S extends z.ZodRawShape = z.ZodRawShape> {
   input: S;
   annotations: ToolAnnotations;
   /**
+   * What the tool's system is, in the prompts' words ("ZFS pools (state, vdevs …)"): set when the
+   * tool is offered, so the prompts and the MCP server's instructions name only what answers.
+   */
+  system?: string;
+  /** a good first call for an investigation (a list of the system's things) */
+  starts?: boolean;
+  /**
    * For tools described by JSON Schema (an external MCP server's): the schema the model sees,
    * exactly as the server wrote it, and the check run before each call instead of `input`.
    */
@@ -38,6 +45,17 @@ export interface ToolSpec<S extends z.ZodRawShape = z.ZodRawShape> {
    */
   defaultFor?(anomaly: { source: string; subject: string; labels: Record<string, string> }): Record<string, unknown> | undefined;
   run(input: z.infer<z.ZodObject<S>>, signal: AbortSignal): Promise<ToolResult>;
+}
+
+/**
+ * A tool whose `run` is typed from its `input` shape (S is inferred: no type argument needed),
+ * returned as the plain ToolSpec lists and runTool take.
+ */
+export function defineTool<S extends z.ZodRawShape>(spec: ToolSpec<S>): ToolSpec {
+  // Sound because runTool parses every call's input against z.strictObject(spec.input) and hands
+  // run only the parsed data, which is z.infer of that shape; the cast only forgets S, which
+  // ToolSpec's contravariant `run` parameter would otherwise refuse.
+  return spec as unknown as ToolSpec;
 }
 
 /** Every tool labwatch's own readers offer is read-only, idempotent and stays inside the lab. */

@@ -17,7 +17,7 @@ import type { ToolSpec } from '../tools/types.ts';
 import { deterministicReport } from './deterministic.ts';
 import { enrichedReport } from './enrich.ts';
 import type { Triager } from './index.ts';
-import { SUBMIT_TOOL, SYSTEM_PROMPT, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
+import { SUBMIT_TOOL, systemPrompt, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
 import type { Report, TriageCost } from './report.ts';
 
 export interface AgentSettings {
@@ -84,6 +84,7 @@ export class AiTriager implements Triager {
 
   async #loop(incident: Incident, offered: ToolSpec[], usage: Usage, started: number): Promise<{ answer: ReportInput; turns: number; calls: number }> {
     const tools = toolDefinitions(offered, true); // the same every turn: tools + system are the cached prefix
+    const system = systemPrompt(offered);
     const byName = new Map(offered.map((t) => [t.name, t]));
     // Content as blocks from the start: what a request marks for the cache is byte-identical when the next one resends it.
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: [{ type: 'text', text: this.#scrub(incidentMessage(incident)) }] }];
@@ -100,7 +101,7 @@ export class AiTriager implements Triager {
         {
           model: this.s.model,
           max_tokens: this.s.maxTokens,
-          system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+          system: [{ type: 'text', text: system, cache_control: { type: 'ephemeral' } }],
           tools,
           tool_choice: last ? { type: 'tool', name: SUBMIT_TOOL } : { type: 'auto' },
           messages: markLatest(messages),
@@ -165,7 +166,7 @@ export class AiTriager implements Triager {
  * it (earlier tool results included) from the cache instead of paying for it again. One moving
  * breakpoint plus the system prompt's stays within the API's four.
  */
-export function markLatest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
+function markLatest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
   const lastMsg = messages.at(-1);
   if (!lastMsg) return messages;
   const blocks: Anthropic.ContentBlockParam[] = typeof lastMsg.content === 'string' ? [{ type: 'text', text: lastMsg.content }] : [...lastMsg.content];

@@ -7,7 +7,7 @@ import { makeScrubber } from '../telemetry/log.ts';
 import type { AuditLog } from '../tools/audit.ts';
 import type { ToolSpec } from '../tools/types.ts';
 import { callForModel, toolDefinitions, type AgentSettings } from './agent.ts';
-import { ASK_PROMPT } from './prompt.ts';
+import { askPrompt } from './prompt.ts';
 
 export interface AskResult {
   answer: string;
@@ -36,7 +36,7 @@ export async function ask(
     const r = await client.messages.create({
       model: s.model,
       max_tokens: s.maxTokens,
-      system: [{ type: 'text', text: ASK_PROMPT, cache_control: { type: 'ephemeral' } }],
+      system: [{ type: 'text', text: askPrompt(tools), cache_control: { type: 'ephemeral' } }],
       tools: defs,
       // The last turn allows no tools: an answer always comes.
       tool_choice: last ? { type: 'none' } : { type: 'auto' },

@@ -6,15 +6,12 @@
 import type { Incident, AnomalyState, Link } from '../incidents/types.ts';
 import { SEVERITY_RANK } from '../incidents/types.ts';
 import type { Action, AlertLine, Fact, Report } from './report.ts';
+import { formatTime } from '../util/time.ts';
 
 /** Labels that are shown elsewhere in the report or add nothing for a person. */
 const QUIET_LABELS = new Set(['alertname', 'severity']);
 /** Annotations rendered as their own sections. */
 const QUIET_ANNOTATIONS = new Set(['summary', 'description', 'runbook_url', 'runbook', 'dashboard_url', 'dashboard']);
-
-export function formatTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
-}
 
 function byImportance(a: AnomalyState, b: AnomalyState): number {
   return (
@@ -55,10 +52,10 @@ function actionsOf(firing: AnomalyState[], resolved: boolean): Action[] {
     }
   }
   for (const a of firing) {
-    const expr = a.links.find((l) => l.title === 'Prometheus expression');
+    const expr = a.links.find((l) => l.role === 'source');
     if (expr && !seen.has(expr.url)) {
       seen.add(expr.url);
-      actions.push({ text: `Check the expression behind ${a.rule} in Prometheus: ${expr.url}`, urgency: 'soon' });
+      actions.push({ text: `Check the expression behind ${a.rule} (${expr.title}): ${expr.url}`, urgency: 'soon' });
     }
   }
   if (actions.length === 0) {
@@ -74,7 +71,7 @@ function actionsOf(firing: AnomalyState[], resolved: boolean): Action[] {
 }
 
 /** A report lists this many alerts at most: a storm of a thousand is counted, not printed. */
-export const LISTED_ALERTS = 20;
+const LISTED_ALERTS = 20;
 
 /**
  * The alerts a report shows: the most important first, and among equals the newest (what a storm

@@ -1,8 +1,9 @@
 /** The agent's settings from the config's anthropic block; null without an API key. */
-import { ms, type Config } from '../config/schema.ts';
+import { ms } from '../config/parts.ts';
 import type { AgentSettings } from './agent.ts';
+import type { AnthropicConfig } from './config.ts';
 
-export function agentSettings(cfg: Config): AgentSettings | null {
+export function agentSettings(cfg: { anthropic: AnthropicConfig; secrets: { anthropicApiKey?: string | undefined } }): AgentSettings | null {
   const key = cfg.secrets.anthropicApiKey;
   if (!key) return null;
   const a = cfg.anthropic;

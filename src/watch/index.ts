@@ -7,26 +7,17 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Intake } from '../incidents/intake.ts';
+import type { Anomaly } from '../connectors/types.ts';
 import type { RuleEngine, ObserveResult } from '../rules/engine.ts';
+import type { Scheduled } from '../connectors/types.ts';
 import type { Observation } from '../rules/observation.ts';
 import type { Logger } from '../telemetry/log.ts';
 
-/** A system labwatch polls. Its read logic lives in its connector folder. */
-export interface Collector {
-  /** smart, zfs, host …; also the config key under `watch:` */
-  name: string;
-  /** Reads the system now. Throws CollectorError for a problem a person must fix. */
-  collect(signal: AbortSignal): Promise<Observation[]>;
-}
+export type { Collector, Scheduled } from '../connectors/types.ts';
 
-export interface Scheduled {
-  collector: Collector;
-  /** cron expression (5 or 6 fields) */
-  schedule: string;
-  timeoutMs: number;
-  /** up to this much random delay before each run */
-  jitterMs: number;
+/** Where the anomalies the rules raise go: the incidents' intake, the same one webhooks feed. */
+export interface AnomalySink {
+  accept(anomalies: Anomaly[], opts: { grouped: boolean }): Promise<unknown>;
 }
 
 export interface RunResult extends ObserveResult {
@@ -43,7 +34,7 @@ export class Watcher {
   constructor(
     private readonly scheduled: Scheduled[],
     private readonly engine: RuleEngine,
-    private readonly intake: Intake,
+    private readonly intake: AnomalySink,
     private readonly log: Logger,
     registry: Registry,
     private readonly host: string,

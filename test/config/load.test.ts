@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { blockSecrets } from '../../src/config/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-config-'));
 function file(name: string, text: string): string {
@@ -26,7 +27,7 @@ test('with no file, labwatch runs on defaults: local Redis, loopback HTTP, no ch
   assert.equal(cfg.source, 'defaults');
   assert.equal(cfg.redis.url, 'redis://127.0.0.1:6379');
   assert.equal(cfg.http.listen, '127.0.0.1:9877');
-  assert.equal(cfg.notify.email, undefined);
+  assert.equal((cfg.notify as Record<string, unknown>).email, undefined);
   assert.deepEqual(cfg.secrets, {});
 });
 
@@ -63,7 +64,7 @@ test('a misspelt key is refused by name instead of silently ignored', () => {
 test('an inline password is refused with a pointer to password_file', () => {
   const p = file('inline.yaml', 'notify:\n  email:\n    host: m\n    from: a@b.c\n    to: [d@e.f]\n    password: hunter2\n');
   const [msg] = problems(() => loadConfig(p, {}));
-  assert.match(msg!, /:6: notify\.email: unknown key password: secrets are not read inline, use password_file/);
+  assert.match(msg!, /:6: notify\.email: unknown key password: secrets are not read inline, use password_file \(or the LABWATCH_SMTP_PASSWORD environment variable\)/);
   assert.ok(!msg!.includes('hunter2'));
 });
 
@@ -83,10 +84,10 @@ test('secrets come from *_file, trimmed, and the environment wins over the file'
   const tok = file('tok', '  tok-from-file  \n');
   const p = file('secrets.yaml', `http:\n  token_file: ${tok}\nnotify:\n  email:\n    host: m\n    from: a@b.c\n    to: [d@e.f]\n    password_file: ${pw}\n`);
   const a = loadConfig(p, {});
-  assert.equal(a.secrets.smtpPassword, 'from-file');
+  assert.equal(blockSecrets(a, 'notify.email').password_file, 'from-file');
   assert.equal(a.secrets.httpToken, 'tok-from-file');
   const b = loadConfig(p, { LABWATCH_SMTP_PASSWORD: 'from-env', ANTHROPIC_API_KEY: 'sk-test' });
-  assert.equal(b.secrets.smtpPassword, 'from-env');
+  assert.equal(blockSecrets(b, 'notify.email').password_file, 'from-env');
   assert.equal(b.secrets.anthropicApiKey, 'sk-test');
   assert.ok(!JSON.stringify(b.notify).includes('from-env'), 'secrets are kept apart from the loggable config');
 });

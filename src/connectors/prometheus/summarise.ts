@@ -89,7 +89,7 @@ function matrixRow(s: MatrixSeries): MatrixRow {
 }
 
 /** The advice when series were left out. */
-export function capNote(shown: number, total: number): string {
+function capNote(shown: number, total: number): string {
   return (
     `showing ${shown} of ${total} series; ${total - shown} left out. Narrow the query with a label matcher ` +
     `(e.g. {job="node"}), aggregate (sum by (instance) (…)), or keep the largest with topk(${Math.min(shown, 10)}, …)`

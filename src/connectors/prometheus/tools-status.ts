@@ -1,6 +1,6 @@
 /** Prometheus' own state as tools: its alerts, its scrape targets and its rule groups. */
 import * as z from 'zod';
-import { noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import { defineTool, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
 import type { PrometheusClient } from './client.ts';
 import { guarded } from './guard.ts';
 import { formatDuration, seriesName } from './summarise.ts';
@@ -17,7 +17,7 @@ export function alertsTool(client: PrometheusClient, maxSeries: number): ToolSpe
     state: z.enum(['any', 'firing', 'pending']).default('any').describe('firing, pending (condition true but `for:` not yet met), or any'),
     alertname: nameFilter.optional().describe('only alerts with this alertname'),
   };
-  const tool: ToolSpec<typeof shape> = {
+  return defineTool({
     name: 'prometheus_alerts',
     title: "Prometheus' active alerts",
     description:
@@ -59,8 +59,7 @@ export function alertsTool(client: PrometheusClient, maxSeries: number): ToolSpe
           [`${n(all.length, 'alert')}: ${firing} firing, ${all.length - firing} pending`, ...lines, ...(note ? [note] : [])].join('\n'),
         );
       }),
-  };
-  return tool as unknown as ToolSpec;
+  });
 }
 
 export function targetsTool(client: PrometheusClient, maxSeries: number, now: () => number): ToolSpec {
@@ -71,7 +70,7 @@ export function targetsTool(client: PrometheusClient, maxSeries: number, now: ()
       .describe("only targets whose last scrape's health is up, down (the scrape failed), or unknown (not scraped yet)"),
     job: nameFilter.optional().describe('only targets of this job (scrape pool), e.g. node'),
   };
-  const tool: ToolSpec<typeof shape> = {
+  return defineTool({
     name: 'prometheus_targets',
     title: "Prometheus' scrape targets",
     description:
@@ -111,8 +110,7 @@ export function targetsTool(client: PrometheusClient, maxSeries: number, now: ()
         const lines = targets.map((t) => `${t.health.toUpperCase()} ${t.job} ${t.instance} (${ago(t.lastScrape)})${t.lastError ? ` — ${t.lastError}` : ''}`);
         return ok({ ...counts, total: ofJob.length, targets, ...(note ? { note } : {}) }, [head, ...lines, ...(note ? [note] : [])].join('\n'));
       }),
-  };
-  return tool as unknown as ToolSpec;
+  });
 }
 
 export function rulesTool(client: PrometheusClient, maxRules: number): ToolSpec {
@@ -120,7 +118,7 @@ export function rulesTool(client: PrometheusClient, maxRules: number): ToolSpec 
     type: z.enum(['alert', 'record']).optional().describe('only alerting rules (alert) or recording rules (record)'),
     group: nameFilter.optional().describe('only the rule group with this name'),
   };
-  const tool: ToolSpec<typeof shape> = {
+  return defineTool({
     name: 'prometheus_rules',
     title: "Prometheus' rules",
     description:
@@ -165,6 +163,5 @@ export function rulesTool(client: PrometheusClient, maxRules: number): ToolSpec 
           [head, ...lines, ...(note ? [note] : [])].join('\n'),
         );
       }),
-  };
-  return tool as unknown as ToolSpec;
+  });
 }

@@ -1,10 +1,9 @@
 /** Prometheus diagnostic tools: PromQL queries, alerts, scrape targets and rules, all read-only. */
 import * as z from 'zod';
-import { failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
 import type { PrometheusClient } from './client.ts';
 import { guarded } from './guard.ts';
 import { chooseStep, DURATION_RE, formatDuration, isoAt, parseDuration, pointsFor, summarise, summaryText } from './summarise.ts';
-export { guarded, queryHint } from './guard.ts';
 import { alertsTool, rulesTool, targetsTool } from './tools-status.ts';
 
 export interface PrometheusToolOptions {
@@ -16,10 +15,10 @@ export interface PrometheusToolOptions {
   now?: () => number;
 }
 
-export const MAX_RANGE_SECONDS = 31 * 86400;
+const MAX_RANGE_SECONDS = 31 * 86400;
 const DEFAULT_RANGE = '1h';
 
-export const exprSchema = z
+const exprSchema = z
   .string()
   .trim()
   .min(1, 'a PromQL expression')
@@ -28,7 +27,7 @@ export const exprSchema = z
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 /** RFC 3339 (UTC when no zone is given) or unix seconds → epoch ms. */
-export function parseTime(s: string): number | undefined {
+function parseTime(s: string): number | undefined {
   if (/^\d{9,10}(\.\d+)?$/.test(s)) return Number(s) * 1000;
   if (!TIME_RE.test(s)) return undefined;
   const zoned = s.length > 10 && !/(Z|[+-]\d{2}:\d{2})$/.test(s) ? `${s}Z` : s;
@@ -50,7 +49,7 @@ const stepSchema = z
   .refine((s) => (parseDuration(s) ?? 0) >= 1, 'a step of at least 1s');
 
 /** A PromQL string literal: backslashes, quotes and line breaks escaped. */
-export function promString(s: string): string {
+function promString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
 
@@ -75,7 +74,7 @@ export function prometheusTools(client: PrometheusClient, opts: PrometheusToolOp
     expr: exprSchema,
     time: timeSchema.optional().describe('evaluate at this instant instead of now: RFC 3339 ("2026-11-24T18:00:00Z") or unix seconds'),
   };
-  const query: ToolSpec<typeof queryShape> = {
+  const query = defineTool({
     name: 'prometheus_query',
     title: 'Prometheus instant query',
     description:
@@ -97,7 +96,7 @@ export function prometheusTools(client: PrometheusClient, opts: PrometheusToolOp
         const head = s.value ? `\`${expr}\` ${when}:` : `\`${expr}\` ${when}: ${s.seriesTotal} series`;
         return ok({ expr, ...(at ? { time: at.toISOString() } : {}), ...s, ...(r.warnings.length ? { warnings: r.warnings } : {}) }, withWarnings(`${head}\n${summaryText(s)}`, r.warnings));
       }),
-  };
+  });
 
   const rangeShape = {
     expr: exprSchema,
@@ -110,7 +109,7 @@ export function prometheusTools(client: PrometheusClient, opts: PrometheusToolOp
       .optional()
       .describe(`seconds between points ("30s", "5m"); leave it out to have one chosen that keeps each series at ≤ ${opts.maxPoints} points`),
   };
-  const range: ToolSpec<typeof rangeShape> = {
+  const range = defineTool({
     name: 'prometheus_query_range',
     title: 'Prometheus range query',
     description:
@@ -153,11 +152,11 @@ export function prometheusTools(client: PrometheusClient, opts: PrometheusToolOp
           withWarnings(`\`${expr}\` ${window}: ${s.seriesTotal} series\n${summaryText(s)}`, r.warnings),
         );
       }),
-  };
+  });
 
   return [
-    query as unknown as ToolSpec,
-    range as unknown as ToolSpec,
+    query,
+    range,
     alertsTool(client, opts.maxSeries),
     targetsTool(client, opts.maxSeries, now),
     rulesTool(client, opts.maxSeries),

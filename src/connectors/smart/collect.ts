@@ -5,8 +5,8 @@
  * observed as state "standby" with none of its counters, so no rule mistakes sleep for failure
  * and history is not polluted with stale numbers.
  */
-import type { Observation } from '../../rules/observation.ts';
-import type { Collector } from '../../watch/index.ts';
+import type { Observation } from '../types.ts';
+import type { Collector } from '../types.ts';
 import { SmartReader } from './read.ts';
 import type { DriveHealth } from './types.ts';
 
@@ -20,7 +20,7 @@ const ATA_COUNTERS: Record<number, string> = {
   199: 'udma_crc_errors',
 };
 
-export function driveClass(d: DriveHealth): 'nvme' | 'ssd' | 'hdd' | 'unknown' {
+function driveClass(d: DriveHealth): 'nvme' | 'ssd' | 'hdd' | 'unknown' {
   if (d.protocol === 'NVMe') return 'nvme';
   if (d.rotationRate === 0) return 'ssd';
   if (typeof d.rotationRate === 'number' && d.rotationRate > 0) return 'hdd';

@@ -1,6 +1,6 @@
 /**
  * `smartctl --json` output → DriveHealth. Pure: the caller runs smartctl and hands over stdout
- * and the exit code. Field names follow smartctl's JSON as seen in test/fixtures/smartctl/ and
+ * and the exit code. Field names follow smartctl's JSON as seen in ../shared/fixtures/smartctl/ and
  * smartmontools' ataprint/nvmeprint/scsiprint. smartctl's exit bits are facts (an error-log
  * entry, an attribute that was once at threshold), never a verdict: only `smart_status.passed`
  * says failed, and a reallocated-sector count is a value for rules to judge.

@@ -12,7 +12,7 @@ import type { DriveHealth, ScannedDevice } from './types.ts';
  * The exit status smartctl uses for "in standby, skipped". 3 (bits 0 and 1) never occurs
  * naturally: a command line that does not parse exits with 1 alone.
  */
-export const STANDBY_EXIT = 3;
+const STANDBY_EXIT = 3;
 
 export interface SmartReaderOptions {
   /** the smartctl binary (default: "smartctl" on PATH) */
@@ -24,7 +24,7 @@ export class SmartReader {
   constructor(private readonly opts: SmartReaderOptions = {}) {}
 
   #exec(args: string[], signal?: AbortSignal) {
-    const o: ExecOptions = { timeoutMs: this.opts.timeoutMs ?? 30_000, maxOutputBytes: 4 * 1024 * 1024, ...(signal ? { signal } : {}) };
+    const o: ExecOptions = { timeoutMs: this.opts.timeoutMs ?? 30_000, maxOutputBytes: 4 * 1024 * 1024, package: 'smartmontools', ...(signal ? { signal } : {}) };
     return run(this.opts.smartctl ?? 'smartctl', args, o);
   }
 

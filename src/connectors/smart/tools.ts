@@ -1,7 +1,7 @@
 /** SMART diagnostic tools, over the same reader the collector uses. */
 import * as z from 'zod';
-import type { HistoryPoint } from '../../rules/observation.ts';
-import { failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import type { HistoryPoint } from '../types.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
 import { driveObservation } from './collect.ts';
 import type { SmartReader } from './read.ts';
 import type { DriveHealth } from './types.ts';
@@ -18,7 +18,7 @@ function matches(d: DriveHealth, ref: string): boolean {
 }
 
 export function smartTools(reader: SmartReader, history?: (subject: string) => Promise<HistoryPoint[]>): ToolSpec[] {
-  const list: ToolSpec = {
+  const list = defineTool({
     name: 'smart_list_drives',
     title: 'List drives and their SMART health',
     description:
@@ -34,8 +34,8 @@ export function smartTools(reader: SmartReader, history?: (subject: string) => P
       const rows = drives.map((d) => ({ subject: d.subject, ...driveObservation(d, '').values }));
       return ok({ drives: rows }, drives.map((d) => `${d.subject} ${d.device} ${d.state}${d.temperatureC !== undefined ? ` ${d.temperatureC}°C` : ''}`).join('\n'));
     },
-  };
-  const health: ToolSpec<{ drive: typeof driveRef }> = {
+  });
+  const health = defineTool({
     name: 'smart_drive_health',
     title: "One drive's full SMART health",
     description:
@@ -51,10 +51,10 @@ export function smartTools(reader: SmartReader, history?: (subject: string) => P
       if (!d) return failed(`no drive "${drive}" among the drives smartctl found (${drives.map((x) => x.subject).join(', ') || 'none'}); call smart_list_drives`);
       return ok({ drive: d as unknown as Record<string, unknown> }, `${d.subject} ${d.model ?? ''} state ${d.state}${d.smartPassed === false ? ', SMART FAILING' : ''}`);
     },
-  };
-  const tools: ToolSpec[] = [list, health as unknown as ToolSpec];
+  });
+  const tools: ToolSpec[] = [list, health];
   if (history) {
-    const hist: ToolSpec<{ drive: typeof driveRef; last: z.ZodDefault<z.ZodNumber> }> = {
+    const hist = defineTool({
       name: 'smart_drive_history',
       title: "A drive's recent readings",
       description:
@@ -68,8 +68,8 @@ export function smartTools(reader: SmartReader, history?: (subject: string) => P
         if (points.length === 0) return noData(`labwatch has no readings of ${subject} yet`);
         return ok({ subject, readings: points }, `${points.length} readings of ${subject} from ${points[0]!.at} to ${points.at(-1)!.at}`);
       },
-    };
-    tools.push(hist as unknown as ToolSpec);
+    });
+    tools.push(hist);
   }
   return tools;
 }

@@ -3,8 +3,8 @@
  * (`vdev:<pool>/<name>`), all grouped under the pool, so a failing disk and the pool it degrades
  * become one incident. Scrub age is computed here (days since the last finished scrub).
  */
-import type { Observation } from '../../rules/observation.ts';
-import type { Collector } from '../../watch/index.ts';
+import type { Observation } from '../types.ts';
+import type { Collector } from '../types.ts';
 import { ZfsReader, type PoolReading } from './read.ts';
 import type { Vdev, VdevGroup } from './types.ts';
 

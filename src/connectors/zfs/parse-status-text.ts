@@ -1,7 +1,7 @@
 /**
  * `zpool status` text output → PoolHealth[] (every pool in the output).
  *
- * Format facts relied on (see test/fixtures/zpool/SOURCES.md for the real outputs):
+ * Format facts relied on (see ../shared/fixtures/zpool/SOURCES.md for the real outputs):
  * - header lines are right-aligned `  pool:`, ` state:`, `status:`, `   see:`, `  scan:`, `config:`,
  *   `errors:`; their continuation lines are indented (a tab from zpool, 8 spaces when pasted);
  * - the config table is indented with tabs by zpool but often with spaces in copies, so rows are

@@ -21,7 +21,7 @@ export class ZfsReader {
   constructor(private readonly opts: { zpool?: string; timeoutMs?: number } = {}) {}
 
   #exec(args: string[], signal?: AbortSignal) {
-    return run(this.opts.zpool ?? 'zpool', args, { timeoutMs: this.opts.timeoutMs ?? 30_000, maxOutputBytes: 8 * 1024 * 1024, ...(signal ? { signal } : {}) });
+    return run(this.opts.zpool ?? 'zpool', args, { timeoutMs: this.opts.timeoutMs ?? 30_000, maxOutputBytes: 8 * 1024 * 1024, package: 'zfsutils-linux', ...(signal ? { signal } : {}) });
   }
 
   /** The form the last status read used (for `observe` and tests). */

@@ -1,13 +1,13 @@
 /** ZFS diagnostic tools, over the same reader the collector uses. */
 import * as z from 'zod';
-import { failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
 import type { ZpoolEvent } from './parse-events.ts';
 import type { ZfsReader } from './read.ts';
 
 const poolName = z.string().regex(/^[A-Za-z][\w.:-]{0,254}$/, 'a ZFS pool name').describe('the pool, as zfs_list_pools shows it');
 
 export function zfsTools(reader: ZfsReader): ToolSpec[] {
-  const list: ToolSpec = {
+  const list = defineTool({
     name: 'zfs_list_pools',
     title: 'List ZFS pools',
     description:
@@ -20,8 +20,8 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       if (pools.length === 0) return noData('no ZFS pools are imported on this host');
       return ok({ pools }, pools.map((p) => `${p.name} ${p.health} ${p.capacityPct ?? '?'}% full`).join('\n'));
     },
-  };
-  const status: ToolSpec<{ pool: typeof poolName }> = {
+  });
+  const status = defineTool({
     name: 'zfs_pool_status',
     title: "One pool's status",
     description:
@@ -40,8 +40,8 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       if (!p) return failed(`no pool "${pool}" (pools: ${all.map((x) => x.name).join(', ') || 'none'}); call zfs_list_pools`);
       return ok({ pool: p as unknown as Record<string, unknown> }, `${p.name} ${p.state}; scan: ${p.scan.text ?? p.scan.kind}`);
     },
-  };
-  const events: ToolSpec<{ pool: typeof poolName; limit: z.ZodDefault<z.ZodNumber> }> = {
+  });
+  const events = defineTool({
     name: 'zfs_pool_events',
     title: "A pool's recent ZFS events",
     description:
@@ -85,6 +85,6 @@ export function zfsTools(reader: ZfsReader): ToolSpec[] {
       const head = `${newest.length} of ${ofPool.length} events for ${pool}, newest first${dropped}`;
       return ok({ pool, total: ofPool.length, dropped: log.dropped, perClass, events: rows }, [head, ...lines].join('\n'));
     },
-  };
-  return [list, status as unknown as ToolSpec, events as unknown as ToolSpec];
+  });
+  return [list, status, events];
 }

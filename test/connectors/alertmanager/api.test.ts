@@ -1,13 +1,13 @@
 /** The Alertmanager API client against a loopback server replaying real Alertmanager answers. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AlertmanagerApi, AlertmanagerError } from '../../../src/connectors/alertmanager/api.ts';
 import { closeServer, listenLoopback } from '../../helpers/loopback.ts';
 import { freePort } from '../../helpers/redis-server.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFixture('alertmanager', name);
 
 interface Seen {
   method: string;

@@ -1,6 +1,6 @@
 /**
  * The client and tools against a real Alertmanager (Debian's prometheus-alertmanager 0.25), started
- * here on a free loopback port with clustering off and storage in a temporary folder.
+ * here on a loopback port the kernel picks, with clustering off and storage in a temporary folder.
  * Skipped when the binary is missing, unless LABWATCH_REQUIRE_PEERS=1.
  */
 import { describe, test, before, after } from 'node:test';
@@ -13,7 +13,7 @@ import { AlertmanagerApi } from '../../../src/connectors/alertmanager/api.ts';
 import { alertmanagerTools, CREATE_SILENCE_TOOL } from '../../../src/connectors/alertmanager/tools.ts';
 import { runTool } from '../../../src/tools/run.ts';
 import type { ToolResult, ToolSpec } from '../../../src/tools/types.ts';
-import { freePort } from '../../helpers/redis-server.ts';
+import { LISTEN_ANY, listeningPorts } from '../../helpers/peers.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const BIN = process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
@@ -49,14 +49,12 @@ describe('a real Alertmanager 0.25', { skip, timeout: 20_000 }, () => {
     if (!present) throw new Error(`${BIN} is not installed and LABWATCH_REQUIRE_PEERS=1: apt-get install prometheus-alertmanager`);
     dir = mkdtempSync(join(tmpdir(), 'labwatch-am-'));
     writeFileSync(join(dir, 'alertmanager.yml'), CONFIG);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     proc = spawn(
       BIN,
       [
         `--config.file=${join(dir, 'alertmanager.yml')}`,
         `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
+        LISTEN_ANY, // a port the kernel picks: test files run side by side
         '--cluster.listen-address=',
         '--log.level=warn',
       ],
@@ -64,9 +62,10 @@ describe('a real Alertmanager 0.25', { skip, timeout: 20_000 }, () => {
     );
     proc.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
     process.once('exit', killOnExit);
-    await waitFor(`Alertmanager ready on ${base}`, async () => {
+    await waitFor('Alertmanager listening and ready', async () => {
       if (proc!.exitCode !== null) throw new Error(`it exited with ${proc!.exitCode}: ${log}`);
-      return (await fetch(`${base}/-/ready`)).ok;
+      base ||= listeningPorts(proc!.pid!).map((p) => `http://127.0.0.1:${p}`)[0] ?? '';
+      return base && (await fetch(`${base}/-/ready`)).ok;
     }, 10_000, 50);
     api = new AlertmanagerApi({ url: base, timeoutMs: 3000 });
   });

@@ -1,7 +1,6 @@
 /** The Alertmanager tools over a loopback server replaying real answers, called as the model calls them. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { AlertmanagerApi } from '../../../src/connectors/alertmanager/api.ts';
 import { alertmanagerConfig } from '../../../src/connectors/alertmanager/config.ts';
@@ -11,8 +10,9 @@ import { runTool } from '../../../src/tools/run.ts';
 import type { ToolSpec } from '../../../src/tools/types.ts';
 import { closeServer, listenLoopback } from '../../helpers/loopback.ts';
 import { freePort } from '../../helpers/redis-server.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFixture('alertmanager', name);
 const NOW = new Date('2026-11-24T20:00:00.000Z');
 const noAudit = { record: async () => {} };
 

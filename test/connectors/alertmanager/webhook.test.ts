@@ -19,7 +19,7 @@ test("Alertmanager 0.21's raw body: its fingerprint, severity, host, summary and
   assert.equal(a!.endsAt, undefined, 'the zero endsAt of a firing alert is not a time');
   assert.equal(a!.groupKey, 'alertmanager:{}:{alertname="DemoAlert"}');
   assert.deepEqual(a!.links, [
-    { title: 'Prometheus expression', url: 'http://n3:9090/graph?g0.expr=sum%28prometheus_build_info%29+%3C+3&g0.tab=1' },
+    { title: 'Prometheus expression', url: 'http://n3:9090/graph?g0.expr=sum%28prometheus_build_info%29+%3C+3&g0.tab=1', role: 'source' },
     { title: 'Alertmanager', url: 'http://n3:9093/' },
   ]);
 });

@@ -1,6 +1,6 @@
 /**
- * The client and tools against a real Prometheus (Debian's 2.42): started here on a free loopback
- * port with a temporary TSDB, scraping itself every second, with one always-firing alert.
+ * The client and tools against a real Prometheus (Debian's 2.42): started here on a loopback port
+ * the kernel picks, with a temporary TSDB, scraping itself every second, with one always-firing alert.
  * Skipped when /usr/bin/prometheus is missing, unless LABWATCH_REQUIRE_PEERS=1.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { PrometheusClient, PrometheusError } from '../../../src/connectors/prome
 import { prometheusTools } from '../../../src/connectors/prometheus/tools.ts';
 import { runTool } from '../../../src/tools/run.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { freePort } from './replay.ts';
+import { LISTEN_ANY, listeningPorts } from '../../helpers/peers.ts';
 
 const BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const missing = !existsSync(BIN);
@@ -35,25 +35,23 @@ describe('against a real Prometheus', { skip: missing ? `${BIN} is missing: inst
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'labwatch-prometheus-'));
-    port = await freePort();
     writeFileSync(
       join(dir, 'rules.yml'),
       ['groups:', '  - name: labwatch-test', '    rules:', '      - alert: AlwaysFiring', '        expr: vector(1)', '        for: 0s', '        labels: { severity: warning }', ''].join('\n'),
     );
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    // It listens on a port the kernel picks (test files run side by side); once known, the config
+    // gains the self-scrape and Prometheus reloads it.
+    const config = (self?: string) =>
       [
         'global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }',
         `rule_files: [ ${join(dir, 'rules.yml')} ]`,
-        'scrape_configs:',
-        '  - job_name: prometheus',
-        `    static_configs: [ { targets: ['127.0.0.1:${port}'] } ]`,
+        ...(self ? ['scrape_configs:', '  - job_name: prometheus', `    static_configs: [ { targets: ['${self}'] } ]`] : []),
         '',
-      ].join('\n'),
-    );
+      ].join('\n');
+    writeFileSync(join(dir, 'prometheus.yml'), config());
     proc = spawn(
       BIN,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn'],
+      [`--config.file=${join(dir, 'prometheus.yml')}`, LISTEN_ANY, '--web.enable-lifecycle', `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     proc.stderr!.on('data', (c: Buffer) => (log += c.toString('utf8')));
@@ -61,13 +59,17 @@ describe('against a real Prometheus', { skip: missing ? `${BIN} is missing: inst
     proc.once('error', (e) => (startFailure = `cannot start ${BIN}: ${e.message}`));
     proc.once('exit', (code, sig) => (startFailure ??= `prometheus exited (${code ?? sig}) before it was ready:\n${logTail()}`));
     process.once('exit', () => proc?.kill('SIGKILL'));
-    client = new PrometheusClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
-    await waitFor(`Prometheus ready on port ${port}`, async () => {
+    await waitFor('Prometheus listening and ready', async () => {
       if (startFailure) return startFailure;
-      return (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok && 'ready';
+      port ||= listeningPorts(proc!.pid!)[0] ?? 0;
+      return port > 0 && (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok && 'ready';
     }, 8000, 100).then((r) => {
       if (r !== 'ready') assert.fail(String(r));
     });
+    client = new PrometheusClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
+    writeFileSync(join(dir, 'prometheus.yml'), config(`127.0.0.1:${port}`));
+    const reload = await fetch(`http://127.0.0.1:${port}/-/reload`, { method: 'POST' });
+    assert.ok(reload.ok, `reloading the config: ${reload.status} ${await reload.text()}`);
   });
 
   after(async () => {

@@ -1,14 +1,13 @@
 /**
  * A loopback stand-in for Prometheus: answers each API path with a fixture file from
- * test/fixtures/prometheus/ (byte for byte) and records every request it received.
+ * ../shared/fixtures/prometheus/ or test/fixtures/prometheus/ (byte for byte) and records every request it received.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { closeServer, listenLoopback } from '../../helpers/loopback.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 
-export const FIXTURES = new URL('../../fixtures/prometheus/', import.meta.url);
-export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+export const fixture = (name: string): string => readFixture('prometheus', name);
 
 export interface Reply {
   status?: number;

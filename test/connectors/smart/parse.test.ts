@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { decodeExitStatus, parseScan, parseSmartctl, SmartParseError } from '../../../src/connectors/smart/parse.ts';
 import type { AtaAttribute, DriveHealth } from '../../../src/connectors/smart/types.ts';
+import { readFixture, sharedFixture } from '../../helpers/fixtures.ts';
 
 // Every expected value below was read from the fixture file named in the test.
 function fixture(name: string): string {
-  return readFileSync(new URL(`../../fixtures/smartctl/${name}`, import.meta.url), 'utf8');
+  return readFixture('smartctl', name);
 }
 
 function parse(name: string, exitCode: number, device: string, type: string, standbyExitCode?: number): DriveHealth {
@@ -324,7 +325,7 @@ test('truncated JSON (a real output cut in half) is a SmartParseError naming the
 });
 
 test('no fixture yields a key set to undefined: what smartctl did not report is absent', () => {
-  const dir = new URL('../../fixtures/smartctl/', import.meta.url);
+  const dir = sharedFixture('smartctl');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'scan-json.json');
   assert.equal(files.length, 14);
   const walk = (v: unknown, path: string): void => {

@@ -12,9 +12,9 @@ import * as z from 'zod';
 import { ZfsReader } from '../../../src/connectors/zfs/read.ts';
 import { zfsTools } from '../../../src/connectors/zfs/tools.ts';
 import type { ToolResult, ToolSpec } from '../../../src/tools/types.ts';
+import { fixturePath } from '../../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
-const ZPOOL = fileURLToPath(new URL('../../fixtures/zpool/', import.meta.url));
 
 /** The pools labwatch knows: `store` (DEGRADED) and `zroot`, a real `zpool list -p` (netdata#18359). */
 const LIST = 'list-p-two-pools-degraded.txt';
@@ -30,7 +30,7 @@ interface EventRow {
 /** A scenario folder for test/bin/zpool: fixture copies (to → from) plus literal files. */
 function scenario(copies: Record<string, string>, literal: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'labwatch-zpool-events-'));
-  for (const [to, from] of Object.entries(copies)) copyFileSync(join(ZPOOL, from), join(dir, to));
+  for (const [to, from] of Object.entries(copies)) copyFileSync(fixturePath('zpool', from), join(dir, to));
   for (const [to, text] of Object.entries(literal)) writeFileSync(join(dir, to), text);
   return dir;
 }
@@ -120,7 +120,7 @@ test('a pool labwatch does not know is refused before zpool events runs', async 
 
 test('an empty event log is no data, saying what that means', async () => {
   // Only the header: what `zpool events` printed with nothing logged in openzfs/zfs PR #9523 (tonyhutter, 2021-03-11).
-  const header = readFileSync(join(ZPOOL, 'events-list-dropped-scrub.txt'), 'utf8').split('\n')[0]!;
+  const header = readFileSync(fixturePath('zpool', 'events-list-dropped-scrub.txt'), 'utf8').split('\n')[0]!;
   const dir = scenario({ 'list.txt': LIST }, { 'events.txt': `${header}\n` });
   const r = await call(dir, { pool: 'zroot' });
   assert.equal(r.status, 'no_data', r.text);
@@ -130,7 +130,7 @@ test('an empty event log is no data, saying what that means', async () => {
 test('permission denied (zpool events run without root) gives an error saying what failed and what to do', async () => {
   // As in openzfs/zfs#8688: a non-root run prints the header on stdout, then the error on stderr.
   // The exit status is not in the issue: 255 is zpool_main.c returning libzfs's -1.
-  const header = readFileSync(join(ZPOOL, 'events-list-dropped-scrub.txt'), 'utf8').split('\n')[0]!;
+  const header = readFileSync(fixturePath('zpool', 'events-list-dropped-scrub.txt'), 'utf8').split('\n')[0]!;
   const dir = scenario(
     { 'list.txt': LIST },
     { 'events.txt': `${header}\n`, 'events.err': 'cannot get event: permission denied\n', 'events.exit': '255\n' },

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { parseZpoolEvents } from '../../../src/connectors/zfs/parse-events.ts';
 import { ZpoolParseError } from '../../../src/connectors/zfs/parse.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 
-/** Every input is a real output from test/fixtures/zpool/ (see SOURCES.md there), or quoted from the same sources. */
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/zpool/${name}`, import.meta.url), 'utf8');
+/** Every input is a real `zpool events` output from test/fixtures/zpool/ (see SOURCES.md there), or quoted from the same sources. */
+const fixture = (name: string) => readFixture('zpool', name);
 
 test('zpool events -v (ZoL 0.6, #3285): statechange with pool_guid only, then config.sync with an embedded detector nvlist', () => {
   const { dropped, events } = parseZpoolEvents(fixture('events-v-statechange-config-sync-zol.txt'));

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   ZpoolParseError,
   parseZpoolList,
@@ -9,9 +8,10 @@ import {
   parseZpoolStatusText,
 } from '../../../src/connectors/zfs/parse.ts';
 import type { PoolHealth, Vdev } from '../../../src/connectors/zfs/types.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 
-/** Every input is a real output from test/fixtures/zpool/ (see SOURCES.md there). */
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/zpool/${name}`, import.meta.url), 'utf8');
+/** Every input is a real output from ../shared/fixtures/zpool/ (see SOURCES.md there). */
+const fixture = (name: string) => readFixture('zpool', name);
 
 const onePool = (name: string): PoolHealth => {
   const pools = parseZpoolStatusText(fixture(name));

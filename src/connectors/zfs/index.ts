@@ -1,0 +1,34 @@
+/** ZFS pools through zpool: state, vdevs and their error counters, scrubs, capacity, events. */
+import * as z from 'zod';
+import { duration, ms } from '../../config/parts.ts';
+import { onPath, watching } from '../binary.ts';
+import type { Connector } from '../types.ts';
+import { cron, enabled } from '../watch-parts.ts';
+import { zfsCollector } from './collect.ts';
+import { ZfsReader } from './read.ts';
+import { zfsTools } from './tools.ts';
+
+const watch = z
+  .strictObject({
+    /** auto: on when zpool is found on PATH */
+    enabled: enabled.default('auto'),
+    schedule: cron.default('*/5 * * * *'),
+    timeout: duration.default('2m'),
+    zpool: z.string().default('zpool'),
+  })
+  .prefault({});
+
+export const zfs: Connector<undefined, z.infer<typeof watch>> = {
+  name: 'zfs',
+  description: 'ZFS pools read with zpool: state, vdev errors, scrubs, capacity and events',
+  covers: 'ZFS pools (state, vdevs and their error counters, scrubs, capacity, events)',
+  start: ['zfs_list_pools'],
+  watch,
+  forceable: true,
+  enabled: ({ watch: w, log }) => watching('zfs', w.enabled, w.zpool, log),
+  ready: async ({ watch: w }) => (onPath(w.zpool) ? null : `${w.zpool} is not installed or not on PATH (apt install zfsutils-linux)`),
+  collectors: ({ watch: w, host, jitterMs }) => [
+    { collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zpool, timeoutMs: ms(w.timeout) }) }), schedule: w.schedule, timeoutMs: ms(w.timeout), jitterMs },
+  ],
+  tools: ({ watch: w }) => zfsTools(new ZfsReader({ zpool: w.zpool })),
+};
