@@ -36,6 +36,7 @@ import type { CelContext } from '../src/rules/cel.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState } from '../src/rules/evaluate.ts';
 import { loadRules, type Rule } from '../src/rules/load.ts';
 import { numericValues, type HistoryPoint, type Observation } from '../src/rules/observation.ts';
+import { sharedFixture } from '../test/helpers/fixtures.ts';
 
 const SMOKE = process.argv.includes('--smoke');
 const SECONDS = SMOKE ? 0.02 : Number(process.env.BENCH_SECONDS ?? 3), WARMUP_MS = Math.min(500, SECONDS * 200);
@@ -230,8 +231,8 @@ const tsFull = () => {
   }
 };
 // ---- parsers
-const fixtures = (dir: string, re: RegExp) => readdirSync(fileURLToPath(new URL(`../test/fixtures/${dir}/`, import.meta.url))).filter((f) => re.test(f)).sort()
-  .map((f) => ({ name: f, text: readFileSync(fileURLToPath(new URL(`../test/fixtures/${dir}/${f}`, import.meta.url)), 'utf8') }));
+const fixtures = (dir: string, re: RegExp) => readdirSync(sharedFixture(dir)).filter((f) => re.test(f)).sort()
+  .map((f) => ({ name: f, text: readFileSync(sharedFixture(dir, f), 'utf8') }));
 function usPerDoc(fn: () => unknown): number {
   let k = 1;
   const batch = () => { const t0 = performance.now(); for (let i = 0; i < k; i++) sink += fn() ? 1 : 0; return performance.now() - t0; };

@@ -39,8 +39,7 @@ import { createLogger } from '../src/telemetry/log.ts';
 import { ScriptedAnthropic } from '../test/helpers/anthropic.ts';
 import { closeServer, listenLoopback } from '../test/helpers/loopback.ts';
 import { TestNtfy } from '../test/helpers/ntfy.ts';
-import { PEER_BINS, peersMissing, startPeer } from '../test/helpers/peers.ts';
-import { freePort } from '../test/helpers/redis-server.ts';
+import { LISTEN_ANY, PEER_BINS, peersMissing, startPeer } from '../test/helpers/peers.ts';
 import { TestSmtp } from '../test/helpers/smtp.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { stormAlert, stormBody } from '../test/helpers/payloads.ts';
@@ -172,12 +171,11 @@ async function runAlertmanager(wait: string, interval: string): Promise<Row | st
   });
   const receiverUrl = await listenLoopback(receiver);
   const dir = mkdtempSync(join(tmpdir(), 'labwatch-bench-am-'));
-  const port = await freePort();
   writeFileSync(
     join(dir, 'alertmanager.yml'),
     `route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: ${wait}\n  group_interval: ${interval}\n  repeat_interval: 1h\nreceivers:\n  - name: r\n    webhook_configs:\n      - url: ${receiverUrl}/\n        send_resolved: true\n`,
   );
-  const am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], `http://127.0.0.1:${port}`, '/-/ready');
+  const am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, LISTEN_ANY, '--cluster.listen-address=', '--log.level=warn'], '/-/ready');
   const toAm = (a: Record<string, unknown>, endsAt?: string) => ({ labels: a.labels, annotations: a.annotations, generatorURL: a.generatorURL, ...(endsAt ? { endsAt } : {}) });
   const post = async (alerts: unknown[]) => {
     const t = performance.now();

@@ -4,8 +4,8 @@
  * diagnostics' results in the user message (same system prompt, no tool but submit_report).
  *
  * Workload: a disk incident built the way labwatch builds one (the shipped rules evaluated on a real
- * drive observation, then mergeAnomalies): the FAILING drive of test/fixtures/smartctl plus three
- * healthy ones, and a DEGRADED pool from test/fixtures/zpool. The tools are labwatch's real ones, in
+ * drive observation, then mergeAnomalies): the FAILING drive of ../shared/fixtures/smartctl plus three
+ * healthy ones, and a DEGRADED pool from ../shared/fixtures/zpool. The tools are labwatch's real ones, in
  * buildToolbox's order (incident, SMART, ZFS, host), over readers that run test/bin/smartctl and
  * test/bin/zpool (real exec of the fake executables, real parsers); drive history is 500 synthesized
  * readings (the rule engine keeps it in Redis, which this bench does not use), and the incident tools
@@ -76,9 +76,10 @@ import { runTool } from '../src/tools/run.ts';
 import type { ToolSpec } from '../src/tools/types.ts';
 import { AiTriager, toolDefinitions } from '../src/triage/agent.ts';
 import { deterministicReport } from '../src/triage/deterministic.ts';
-import { SUBMIT_TOOL, SYSTEM_PROMPT, incidentMessage, reportInput, untrusted, type ReportInput } from '../src/triage/prompt.ts';
+import { SUBMIT_TOOL, systemPrompt, incidentMessage, reportInput, untrusted, type ReportInput } from '../src/triage/prompt.ts';
 import type { Report } from '../src/triage/report.ts';
 import { agentSettings } from '../src/triage/settings.ts';
+import { sharedFixture } from '../test/helpers/fixtures.ts';
 
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 50);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
@@ -87,8 +88,8 @@ const API_KEY = 'lw-bench-key-0123456789'; // a fake key; the scripted server ig
 const HOST = 'nas';
 const NOW = new Date('2026-11-24T10:00:00.000Z');
 const BIN = fileURLToPath(new URL('../test/bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../test/fixtures/smartctl/', import.meta.url));
-const ZPOOL = fileURLToPath(new URL('../test/fixtures/zpool/', import.meta.url));
+const SMART = sharedFixture('smartctl');
+const ZPOOL = sharedFixture('zpool');
 const RULES = fileURLToPath(new URL('../rules/', import.meta.url));
 const FAILING = 'MSK423Y20S3HBC'; // the serial in sata-hdd-failing-usb-jmicron-reallocated-exit216.json
 
@@ -191,9 +192,10 @@ const timed = (t: ToolSpec): ToolSpec => ({
     try { return await t.run(input, signal); } finally { toolMs += performance.now() - t0; }
   },
 });
-const store = { listRecent: async () => [incident], getIncident: async (id: string) => (id === incident.id ? incident : null), getReport: async () => null, triageCost: async () => null };
+const store = { listRecent: async () => [incident], getIncident: async (id: string) => (id === incident.id ? incident : null) };
+const reports = { getReport: async () => null, triageCost: async () => null };
 const tools = [
-  ...incidentTools(store as unknown as IncidentStore),
+  ...incidentTools(store as unknown as IncidentStore, reports),
   ...smartTools(smartReader, async (subject) => (subject === obs.subject ? history : [])),
   ...zfsTools(new ZfsReader({ zpool: join(BIN, 'zpool') })),
   ...hostTools(), // offered, never called: the host read would measure this machine
@@ -299,7 +301,7 @@ async function baselineOnce(): Promise<Sample> {
   const response = await bare.messages.create({
     model: settings.model,
     max_tokens: settings.maxTokens,
-    system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+    system: [{ type: 'text', text: systemPrompt(tools), cache_control: { type: 'ephemeral' } }],
     tools: toolDefinitions([], true),
     tool_choice: { type: 'tool', name: SUBMIT_TOOL },
     messages: [{ role: 'user', content }],

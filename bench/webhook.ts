@@ -26,13 +26,14 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
 import { Daemon } from '../src/daemon.ts';
 import { createLogger } from '../src/telemetry/log.ts';
+import { sharedFixture } from '../test/helpers/fixtures.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 1;
 const REDIS_URL = process.env.LABWATCH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PATH = '/webhook/alertmanager';
-const BODY = readFileSync(new URL('../test/fixtures/alertmanager/webhook-v4-firing-single-am0.21-raw-body.json', import.meta.url), 'utf8');
+const BODY = readFileSync(sharedFixture('alertmanager', 'webhook-v4-firing-single-am0.21-raw-body.json'), 'utf8');
 const TARGET_RATIO = 0.5;
 
 /** The part of autocannon's result the worker sends back. */
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
 
     console.log(`labwatch webhook benchmark  ${new Date().toISOString()}`);
     console.log(`node ${process.version}, ${cpus().length} CPUs, POST ${PATH}, ${CONNECTIONS} connections, ${SECONDS} s per run (+${WARMUP_SECONDS} s warm-up), redis ${REDIS_URL}`);
-    console.log(`payload: test/fixtures/alertmanager/webhook-v4-firing-single-am0.21-raw-body.json (${Buffer.byteLength(BODY)} bytes)\n`);
+    console.log(`payload: ../shared/fixtures/alertmanager/webhook-v4-firing-single-am0.21-raw-body.json (${Buffer.byteLength(BODY)} bytes)\n`);
     console.log(`${'scenario'.padEnd(12)}${'target'.padEnd(10)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}${pad('errors', 8)}${pad('requests', 10)}`);
 
     const verdicts: string[] = [];

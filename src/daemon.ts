@@ -4,7 +4,8 @@
  * the connectors and notifiers; the core never does.
  */
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ledgerConnection, storeConnection } from './util/redis.ts';
 import { ms, secretValues, type Config } from './config/schema.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
@@ -17,6 +18,8 @@ import { DEFAULT_ROUTES, pacing } from './notify/routes.ts';
 import type { DispatchSettings } from './notify/dispatch.ts';
 import { Reminders } from './notify/reminders.ts';
 import { Flapping } from './notify/flapping.ts';
+import { NotifyState } from './notify/state.ts';
+import { announcer } from './notify/announce.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Notifier } from './notify/notifier.ts';
 import { JobQueues, jobId } from './queue/index.ts';
@@ -31,6 +34,7 @@ import { deterministicReport } from './triage/deterministic.ts';
 import { renderHtml, type RenderOptions } from './notify/render.ts';
 import { withoutSecrets } from './triage/index.ts';
 import { triageHandler } from './triage/job.ts';
+import { ReportStore } from './triage/reports.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Watcher } from './watch/index.ts';
@@ -39,29 +43,6 @@ import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildHub, buildNotifie
 import { mcpHttpHandler } from './mcp/http.ts';
 import { readFileSync } from 'node:fs';
 import { AUDIT_SINKS } from './tools/audit.ts';
-
-/**
- * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.
- * Auto-pipelining sends the commands of concurrent webhooks in one socket write.
- */
-/**
- * The delivery ledger's connection waits for Redis instead of failing: a message already sent
- * must have its record written, whenever Redis comes back (notify/ledger.ts).
- */
-export function ledgerConnection(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'labwatch-ledger' });
-}
-
-export function storeConnection(url: string): Redis {
-  return new Redis(url, {
-    lazyConnect: true,
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 5000,
-    connectionName: 'labwatch',
-  });
-}
 
 /** At shutdown, how long a part that should stop at once (HTTP, schedules, notifiers) may take before it is left behind. */
 const PART_STOP_MS = 2_000;
@@ -76,6 +57,8 @@ export class Daemon {
   /** the delivery ledger's connection, which waits out Redis outages */
   readonly ledgerRedis: Redis;
   readonly store: IncidentStore;
+  /** triage's reports and their cost */
+  readonly reports: ReportStore;
   readonly queues: JobQueues;
   readonly notifiers: Map<string, Notifier>;
   readonly intake: Intake;
@@ -103,6 +86,7 @@ export class Daemon {
     const routes = config.notify.routes ?? DEFAULT_ROUTES;
     const pace = { waitMs: ms(config.notify.group_wait), intervalMs: ms(config.notify.group_interval) };
     this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000, (incident) => pacing(incident, routes, pace, ms));
+    this.reports = new ReportStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
     // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
     this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
     this.queues = new JobQueues(
@@ -123,6 +107,7 @@ export class Daemon {
     const toolbox = buildToolbox(config, {
       redis: this.redis,
       store: this.store,
+      reports: this.reports,
       engine: this.rules,
       onToolCall: (e) => this.metrics.toolCalls.inc({ tool: e.tool, caller: e.caller, outcome: e.outcome }),
       // The audit is a record, not a gate: a lost entry is counted and logged, the call goes on.
@@ -130,7 +115,9 @@ export class Daemon {
       log,
     });
     const agent = agentSettings(config);
-    this.hub = buildHub(config, toolbox.tools, VERSION, log);
+    // Triage is offered the tools of the systems that answer now (rechecked each minute).
+    const offered = async () => (await toolbox.toolbox.offered()).tools;
+    this.hub = buildHub(config, offered, VERSION, log);
     const hub = this.hub;
     // Alert text may carry a configured secret: reports are scrubbed as made (what Redis stores)
     // and the renderer scrubs again whatever else it shows (reminders, the digest, the page).
@@ -156,19 +143,22 @@ export class Daemon {
       log,
     };
     const flap = config.notify.flapping;
-    this.flapping = flap.changes > 0 ? new Flapping(this.store, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
+    // Reminders, flapping and the digest mark: notify's state, on the store's fail-fast connection.
+    const notes = new NotifyState(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    const stores = { incidents: this.store, reports: this.reports, state: notes };
+    this.flapping = flap.changes > 0 ? new Flapping(stores, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
     // One job per incident and due time: a storm of news about one incident queues one job.
     const queueReport = async (id: string, due: number, replaced?: number, late?: number) => {
       await this.queues.add('triage', { incidentId: id, due }, late === undefined ? jobId('triage', id, due) : jobId('triage', id, due, `late${late}`), due - Date.now());
       if (replaced) await this.queues.remove('triage', jobId('triage', id, replaced));
     };
-    this.queues.handle('triage', triageHandler({ store: this.store, triager, dispatch: dispatchSettings, requeue: queueReport, ...(this.flapping ? { flapping: this.flapping } : {}), log, metrics: this.metrics }));
+    this.queues.handle('triage', triageHandler({ store: this.store, reports: this.reports, triager, announce: announcer({ state: notes, dispatch: dispatchSettings, ...(this.flapping ? { flapping: this.flapping } : {}) }), requeue: queueReport, log, metrics: this.metrics }));
     const repeat = config.notify.repeat_interval;
-    this.reminders = repeat === 'off' ? undefined : new Reminders(this.store, dispatchSettings, ms(repeat), log);
+    this.reminders = repeat === 'off' ? undefined : new Reminders(stores, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
     const ledger = new DeliveryLedger(this.ledgerRedis, config.redis.prefix, ms(config.incidents.retention) / 1000);
-    this.queues.handle('notify', notifyHandler({ store: this.store, ledger, notifiers: this.notifiers, circuits, ...render, log, metrics: this.metrics }));
+    this.queues.handle('notify', notifyHandler({ reports: this.reports, ledger, notifiers: this.notifiers, circuits, ...render, log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
       queueReport,
@@ -179,7 +169,7 @@ export class Daemon {
     );
     const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
     this.http = buildHttpServer({
-      mcp: mcpHttpHandler({ ...toolbox, version: VERSION, writeTools: config.mcp.http_write_tools }),
+      mcp: mcpHttpHandler({ tools: offered, audit: toolbox.audit, version: VERSION, writeTools: config.mcp.http_write_tools }),
       listenHost: parseListen(config.http.listen).host,
       ...(publicHost ? { allowedHosts: [publicHost] } : {}),
       intakes: WEBHOOK_INTAKES,
@@ -192,7 +182,7 @@ export class Daemon {
         const incident = await this.store.getIncident(id);
         if (!incident) return null;
         const reported = await this.store.reportedRevision(id, incident.revision);
-        const report = (await this.store.getReport(id, reported)) ?? deterministicReport(incident);
+        const report = (await this.reports.getReport(id, reported)) ?? deterministicReport(incident);
         return renderHtml(report, render);
       },
       readiness: {
@@ -206,7 +196,7 @@ export class Daemon {
     const host = hostname();
     this.watcher = new Watcher(buildCollectors(config, host, log, () => this.rules.rules.rules), this.rules, this.intake, log, this.metrics.registry, host);
     const d = config.notify.digest;
-    this.queues.handle('digest', digestHandler({ store: this.store, ledger, engine: this.rules, notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, secrets, log, metrics: this.metrics }));
+    this.queues.handle('digest', digestHandler({ store: this.store, state: notes, ledger, latest: (at) => this.rules.latest(at), notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, secrets, log, metrics: this.metrics }));
   }
 
   /**

@@ -10,11 +10,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PEER_BINS, peersMissing, startPeer, type Peer } from './helpers/peers.ts';
+import { LISTEN_ANY, PEER_BINS, peersMissing, startPeer, type Peer } from './helpers/peers.ts';
 import { TEST_REDIS_URL } from './helpers/lab.ts';
 import { freePort } from './helpers/redis-server.ts';
+import { randomBytes } from 'node:crypto';
 
 const CLI = fileURLToPath(new URL('../bin/labwatch.js', import.meta.url));
+/** Keeps this file's Redis keys apart from any other run of it against the same Redis. */
+const RUN = randomBytes(4).toString('hex');
 const skip = peersMissing();
 
 function labwatch(args: string[], dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -35,7 +38,7 @@ describe('alertmanager_create_silence from the shell', { skip: skip ?? false, ti
     const file = join(dir, write ? 'write.yaml' : 'read.yaml');
     writeFileSync(
       file,
-      `redis: { url: "${TEST_REDIS_URL}", prefix: lwtest-write }\naudit: { file: ${join(dir, 'audit.jsonl')} }\nwatch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }\n` +
+      `redis: { url: "${TEST_REDIS_URL}", prefix: lwtest-write-${RUN} }\naudit: { file: ${join(dir, 'audit.jsonl')} }\nwatch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }\n` +
         `alertmanager:\n  url: ${am.url}\n${write ? '  write_tools: [alertmanager_create_silence]\n' : ''}`,
     );
     return file;
@@ -44,9 +47,8 @@ describe('alertmanager_create_silence from the shell', { skip: skip ?? false, ti
   const args = JSON.stringify({ matchers: [{ name: 'alertname', value: 'DiskTempHigh' }], duration: '2h', comment: 'fan replaced, waiting for temps to settle' });
 
   before(async () => {
-    const port = await freePort();
     writeFileSync(join(dir, 'am.yml'), 'route: { receiver: none }\nreceivers: [ { name: none } ]\n');
-    am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], `http://127.0.0.1:${port}`, '/-/ready');
+    am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'am')}`, LISTEN_ANY, '--cluster.listen-address='], '/-/ready');
   });
   after(async () => {
     await am?.stop();
@@ -59,7 +61,7 @@ describe('alertmanager_create_silence from the shell', { skip: skip ?? false, ti
     const file = join(dir, 'check.yaml');
     writeFileSync(
       file,
-      `redis: { url: "${TEST_REDIS_URL}", prefix: lwtest-check }\nwatch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }\n` +
+      `redis: { url: "${TEST_REDIS_URL}", prefix: lwtest-check-${RUN} }\nwatch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }\n` +
         `alertmanager: { url: "${am.url}" }\nprometheus: { url: "http://127.0.0.1:${deadPort}", timeout: 2s }\n` +
         `mcp:\n  servers:\n    - name: netlab\n      command: ${process.execPath}\n      args: [--import, tsx, ${netlab}]\n      tools: [link_errors, vlan_list]\n`,
     );

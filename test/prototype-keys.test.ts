@@ -4,17 +4,17 @@
  * name, a fingerprint, a zpool group or vdev type, an event key or class, a value name, a config key.
  * None of them may be looked up through Object.prototype, nor be dropped.
  *
- * Inputs are real fixtures (test/fixtures) with one name replaced by one of these keys: adversarial
+ * Inputs are real captures (test/helpers/fixtures.ts) with one name replaced by one of these keys: adversarial
  * variants written for this test, not captures.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { normaliseSeverity } from '../src/incidents/fingerprint.ts';
+import { normaliseSeverity } from '../src/connectors/identity.ts';
 import { alertsToAnomalies, parseAlertmanagerPayload } from '../src/connectors/alertmanager/webhook.ts';
 import { parseZpoolStatusJson, parseZpoolStatusText } from '../src/connectors/zfs/parse.ts';
 import { parseZpoolEvents } from '../src/connectors/zfs/parse-events.ts';
@@ -32,9 +32,10 @@ import { FIRING_AM021 } from './helpers/payloads.ts';
 import { startLab, type Lab } from './helpers/lab.ts';
 import { closeServer, listenLoopback } from './helpers/loopback.ts';
 import { createServer } from 'node:http';
+import { readFixture } from './helpers/fixtures.ts';
 
 const KEYS = ['constructor', '__proto__', 'toString', 'hasOwnProperty'] as const;
-const fixture = (path: string) => readFileSync(new URL(`fixtures/${path}`, import.meta.url), 'utf8');
+const fixture = (path: string) => readFixture(...path.split('/'));
 /** `{ [k]: v }` with k as an own key even when it is `__proto__`. */
 const own = <T>(k: string, v: T): Record<string, T> => Object.fromEntries([[k, v]]);
 

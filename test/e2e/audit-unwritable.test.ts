@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { startLab, type Lab } from '../helpers/lab.ts';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { fixturePath, sharedFixture } from '../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
-const ZPOOL = fileURLToPath(new URL('../fixtures/zpool/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 
 interface Unwritable {
   file: string;
@@ -110,8 +110,8 @@ for (const [where, make] of places) {
       writeFileSync(join(smartDir, 'scan.json'), JSON.stringify(scan));
       copyFileSync(join(SMART, 'sata-hdd-healthy-wd-red-wd20efrx.json'), join(smartDir, 'sda.json'));
       copyFileSync(join(SMART, 'sata-ssd-healthy-samsung-860evo-xall.json'), join(smartDir, 'sdb.json'));
-      copyFileSync(join(ZPOOL, 'status-degraded-removed-device.txt'), join(zpoolDir, 'status.txt'));
-      copyFileSync(join(ZPOOL, 'list-p-two-pools-degraded.txt'), join(zpoolDir, 'list.txt'));
+      copyFileSync(fixturePath('zpool', 'status-degraded-removed-device.txt'), join(zpoolDir, 'status.txt'));
+      copyFileSync(fixturePath('zpool', 'list-p-two-pools-degraded.txt'), join(zpoolDir, 'list.txt'));
       process.env.FAKE_SMARTCTL_DIR = smartDir;
       process.env.FAKE_ZPOOL_DIR = zpoolDir;
       lab = await startLab({

@@ -1,7 +1,6 @@
 /** The daily digest, end to end: real Redis, SMTP and ntfy receiver; the clock is the test's. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { driveObservation } from '../../src/connectors/smart/collect.ts';
 import { parseSmartctl } from '../../src/connectors/smart/parse.ts';
 import { parseZpoolList, parseZpoolStatusText } from '../../src/connectors/zfs/parse.ts';
@@ -10,9 +9,10 @@ import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { FIRING_AM021, MIXED_AM09, resolvedOf } from '../helpers/payloads.ts';
 import { startLab, type Lab } from '../helpers/lab.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { readFixture } from '../helpers/fixtures.ts';
 
-const fixture = (p: string) => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
+const fixture = (p: string) => readFixture(...p.split('/'));
 
 describe('the digest', () => {
   let lab: Lab;
@@ -46,7 +46,6 @@ describe('the digest', () => {
     await Promise.all([lab.daemon.queueDigest(end), second.queueDigest(end)]);
     const digest = await waitFor('the digest email', () => lab.smtp.messages[before]);
     await lab.drained();
-    await sleep(300);
     await second.stop();
 
     assert.equal(lab.smtp.messages.length, before + 1, 'exactly one digest for the period');
@@ -66,7 +65,7 @@ describe('the digest', () => {
     const third = new Daemon(lab.config, createLogger({ level: 'silent' }));
     await third.start();
     await third.queueDigest(end);
-    await sleep(800);
+    await lab.drained();
     await third.stop();
     assert.equal(lab.smtp.messages.length, before + 1, 'a restart does not resend the period');
   });
@@ -84,7 +83,6 @@ describe('an empty period', () => {
   test('sends nothing', async () => {
     await lab.daemon.queueDigest(new Date());
     await lab.drained();
-    await sleep(300);
     assert.equal(lab.smtp.messages.length, 0);
     assert.equal(lab.ntfy.published.length, 0);
     assert.ok(lab.logs.some((l) => l.includes('nothing happened in this period: no digest sent')));

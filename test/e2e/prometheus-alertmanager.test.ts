@@ -1,6 +1,6 @@
 /**
  * labwatch between the real Prometheus, Alertmanager and node_exporter (Debian's packages),
- * started here on loopback ports with temporary data. Prometheus scrapes node_exporter (whose
+ * started here on loopback ports the kernel picks, with temporary data. Prometheus scrapes node_exporter (whose
  * textfile collector is the test's switch) and labwatch's /metrics, evaluates test alerts with a
  * short `for:`, and Alertmanager sends them to labwatch's webhook with a bearer token. The model is
  * scripted, but the tools it calls hit the real Prometheus and Alertmanager.
@@ -19,12 +19,13 @@ import { runTool } from '../../src/tools/run.ts';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
 import { SECRETS, startLab, type Lab } from '../helpers/lab.ts';
-import { PEER_BINS, peersMissing, startPeer, type Peer } from '../helpers/peers.ts';
+import { LISTEN_ANY, PEER_BINS, peersMissing, startPeer, type Peer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { sharedFixture } from '../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 const SERIAL = 'MSK423Y20S3HBC'; // the failing drive in sata-hdd-failing-usb-jmicron-reallocated-exit216.json
 const HOST = hostname();
 const skip = peersMissing();
@@ -50,9 +51,8 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     writeFileSync(join(textfiles, 'lab.prom'), `# HELP lab_trigger test switch\n# TYPE lab_trigger gauge\nlab_trigger{scenario="link"} ${link}\nlab_trigger{scenario="disk"} ${disk}\n`);
   const promQuery = async (expr: string) =>
     ((await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
-
   before(async () => {
-    const [promPort, amPort, nodePort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const deadPort = await freePort(); // nothing listens there: the NAS's exporter is down
     // The failing drive labwatch's own SMART collector reads (through the fixture-replaying smartctl).
     const smart = join(dir, 'smart');
     const { mkdirSync } = await import('node:fs');
@@ -66,24 +66,18 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
     process.env.FAKE_SMARTCTL_DIR = smart;
     trigger(0, 0);
 
-    api = await new ScriptedAnthropic().start();
-    lab = await startLab({
-      anthropic: { base_url: api.url, max_turns: 4, max_tool_calls: 3, budget: '20s' },
-      watchYaml: `watch:\n  smart: { enabled: true, schedule: "0 0 1 1 *", smartctl: ${join(BIN, 'smartctl')} }\n  zfs: { enabled: false }\n  host: { enabled: false }\n  prometheus: { schedule: "0 0 1 1 *" }`,
-      extraYaml: `prometheus:\n  url: http://127.0.0.1:${promPort}\n  timeout: 3s\nalertmanager:\n  url: http://127.0.0.1:${amPort}\n  timeout: 3s\n  write_tools: [alertmanager_create_silence]`,
-    });
-    const labHostPort = new URL(lab.url).host;
-
-    peers.push(
-      await startPeer('node_exporter', PEER_BINS.nodeExporter, [`--web.listen-address=127.0.0.1:${nodePort}`, `--collector.textfile.directory=${textfiles}`, '--collector.disable-defaults', '--collector.textfile', '--collector.netdev', '--collector.filesystem', '--collector.time', '--collector.loadavg'], `http://127.0.0.1:${nodePort}`, '/metrics'),
-    );
+    // Every peer listens on a port the kernel gives (port 0), so the order is: the peers, then
+    // labwatch (whose config names Prometheus and Alertmanager), then the peers' configs name
+    // labwatch and they reload.
+    const node = await startPeer('node_exporter', PEER_BINS.nodeExporter, [LISTEN_ANY, `--collector.textfile.directory=${textfiles}`, '--collector.disable-defaults', '--collector.textfile', '--collector.netdev', '--collector.filesystem', '--collector.time', '--collector.loadavg'], '/metrics');
+    peers.push(node);
 
     writeFileSync(join(dir, 'token'), SECRETS.httpToken);
-    writeFileSync(
-      join(dir, 'alertmanager.yml'),
-      `route:\n  receiver: labwatch\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n  - name: labwatch\n    webhook_configs:\n      - url: ${lab.url}/webhook/alertmanager\n        send_resolved: true\n        http_config:\n          authorization: { type: Bearer, credentials_file: ${join(dir, 'token')} }\n`,
-    );
-    am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'], `http://127.0.0.1:${amPort}`, '/-/ready');
+    const amConfig = (webhook?: string) =>
+      `route:\n  receiver: labwatch\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n  - name: labwatch\n` +
+      (webhook ? `    webhook_configs:\n      - url: ${webhook}\n        send_resolved: true\n        http_config:\n          authorization: { type: Bearer, credentials_file: ${join(dir, 'token')} }\n` : '');
+    writeFileSync(join(dir, 'alertmanager.yml'), amConfig());
+    am = await startPeer('alertmanager', PEER_BINS.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, LISTEN_ANY, '--cluster.listen-address=', '--log.level=warn'], '/-/ready');
     peers.push(am);
 
     writeFileSync(
@@ -105,24 +99,33 @@ describe('with the real Prometheus and Alertmanager', { skip: skip ?? false, tim
         '',
       ].join('\n'),
     );
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    const promConfig = (labwatch?: string) =>
       [
         'global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }',
         `rule_files: [ ${join(dir, 'alerts.yml')} ]`,
-        `alerting: { alertmanagers: [ { static_configs: [ { targets: ['127.0.0.1:${amPort}'] } ] } ] }`,
+        `alerting: { alertmanagers: [ { static_configs: [ { targets: ['${new URL(am.url).host}'] } ] } ] }`,
         'scrape_configs:',
-        `  - { job_name: node, static_configs: [ { targets: ['127.0.0.1:${nodePort}'] } ] }`,
-        `  - { job_name: labwatch, static_configs: [ { targets: ['${labHostPort}'] } ] }`,
+        `  - { job_name: node, static_configs: [ { targets: ['${new URL(node.url).host}'] } ] }`,
+        ...(labwatch ? [`  - { job_name: labwatch, static_configs: [ { targets: ['${labwatch}'] } ] }`] : []),
         `  - { job_name: nas-exporter, static_configs: [ { targets: ['127.0.0.1:${deadPort}'] } ] }`,
         '',
-      ].join('\n'),
-    );
-    prom = await startPeer('prometheus', PEER_BINS.prometheus, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], `http://127.0.0.1:${promPort}`, '/-/ready');
+      ].join('\n');
+    writeFileSync(join(dir, 'prometheus.yml'), promConfig());
+    prom = await startPeer('prometheus', PEER_BINS.prometheus, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, LISTEN_ANY, '--web.enable-lifecycle', '--log.level=warn'], '/-/ready');
     peers.push(prom);
+
+    api = await new ScriptedAnthropic().start();
+    lab = await startLab({
+      anthropic: { base_url: api.url, max_turns: 4, max_tool_calls: 3, budget: '20s' },
+      watchYaml: `watch:\n  smart: { enabled: true, schedule: "0 0 1 1 *", smartctl: ${join(BIN, 'smartctl')} }\n  zfs: { enabled: false }\n  host: { enabled: false }\n  prometheus: { schedule: "0 0 1 1 *" }`,
+      extraYaml: `prometheus:\n  url: ${prom.url}\n  timeout: 3s\nalertmanager:\n  url: ${am.url}\n  timeout: 3s\n  write_tools: [alertmanager_create_silence]`,
+    });
+    writeFileSync(join(dir, 'alertmanager.yml'), amConfig(`${lab.url}/webhook/alertmanager`));
+    await am.reload();
+    writeFileSync(join(dir, 'prometheus.yml'), promConfig(new URL(lab.url).host));
+    await prom.reload();
     await waitFor('the first scrapes', async () => (await promQuery('up')).length === 3, 10_000, 200);
   });
-
   after(async () => {
     await lab?.stop();
     await Promise.all(peers.map((p) => p.stop()));

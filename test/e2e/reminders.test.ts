@@ -5,7 +5,7 @@ import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { FIRING_AM021, resolvedOf } from '../helpers/payloads.ts';
 import { startLab, type Lab } from '../helpers/lab.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const H = 3_600_000;
 let lab: Lab;
@@ -50,6 +50,6 @@ test('a critical incident still open after 24 h is announced again, once, thread
   await waitFor('the resolution', () => lab.smtp.messages[3]);
   await lab.drained();
   assert.equal(await reminders.sweep(new Date(t0 + 100 * H)), 0);
-  await sleep(200);
+  await lab.drained();
   assert.equal(lab.smtp.messages.length, 4);
 });

@@ -138,7 +138,7 @@ describe('with no channel configured, the log notifier writes the report without
 
   test('the report written to the log has the alert, scrubbed', async () => {
     assert.equal((await lab.post(leakyAlert('SmtpRelayLoginLogged', SECRETS.httpToken, SECRETS.httpToken))).status, 200);
-    const line = await waitFor('the report in the log', () => lab.logs.find((l) => l.includes('no email or ntfy configured')), 30_000);
+    const line = await waitFor('the report in the log', () => lab.logs.find((l) => l.includes('no notification channel configured')), 30_000);
     await lab.drained(30_000);
     assert.match(line, /mail relay rejects login with password \[REDACTED\]/);
     assert.match(line, /redis:\/\/:\[REDACTED\]@db\.lan:6379\/0 \(password \[REDACTED\]\)/, "the Redis URL's password is a configured secret too");

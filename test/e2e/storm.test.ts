@@ -33,6 +33,7 @@ test('a storm of 1,000 new alerts in one group sends one report when it opens an
   await waitFor('the resolution', () => lab.smtp.messages.length >= 2 && lab.ntfy.published.length >= 2, 20_000);
   // Nothing else is queued: no job waits for the hour-long group_interval any more.
   await lab.drained();
+  assert.deepEqual(await lab.daemon.queues.delayed('triage'), [], 'no triage job waits for the group_interval');
 
   const subjects = lab.smtp.messages.map((m) => m.parsed.subject ?? '');
   assert.equal(subjects.length, 2, `two emails, not one per alert: ${subjects.join(' | ')}`);

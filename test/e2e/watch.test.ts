@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { startLab, type Lab } from '../helpers/lab.ts';
 import { smartCollector } from '../../src/connectors/smart/collect.ts';
 import { SmartReader } from '../../src/connectors/smart/read.ts';
-import { waitFor, sleep } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { fixturePath, sharedFixture } from '../helpers/fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/', import.meta.url));
-const SMART = fileURLToPath(new URL('../fixtures/smartctl/', import.meta.url));
-const ZPOOL = fileURLToPath(new URL('../fixtures/zpool/', import.meta.url));
+const SMART = sharedFixture('smartctl');
 const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 
 /** A scenario folder for test/bin/smartctl: device basename → fixture file and exit status. */
@@ -142,7 +142,7 @@ describe('SMART through the real exec path', () => {
 describe('ZFS through the real exec path', () => {
   function scenario(files: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'labwatch-zpool-'));
-    for (const [to, from] of Object.entries(files)) copyFileSync(join(ZPOOL, from), join(dir, to));
+    for (const [to, from] of Object.entries(files)) copyFileSync(fixturePath('zpool', from), join(dir, to));
     return dir;
   }
   const observe = async (dir: string) => {
@@ -229,7 +229,6 @@ describe('a drive degrading 0 → 4 → 12 reallocated sectors, watched by the d
     await poll(12, 3);
     await poll(12, 4);
     await lab.drained();
-    await sleep(300);
     assert.equal(lab.smtp.messages.length, 1, 'one email per escalation to critical, not one per poll');
     assert.equal(lab.ntfy.published.length, 2, 'one push for the warning, one for the escalation');
     assert.equal(mail.parsed.headers.get('x-labwatch-incident'), lab.ntfy.published[0]!.body.match(/incident (inc-[0-9a-z-]+)/)![1], 'one incident');

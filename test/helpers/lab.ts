@@ -14,7 +14,7 @@ import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { TestNtfy } from './ntfy.ts';
 import { TestSmtp } from './smtp.ts';
-import { waitFor } from './wait.ts';
+import { drained } from './wait.ts';
 
 export const TEST_REDIS_URL = process.env.LABWATCH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -60,7 +60,7 @@ export interface Lab {
   prefix: string;
   redis: Redis;
   post(body: string, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
-  /** Waits until no triage or notify job is waiting, active or delayed. */
+  /** Waits until nothing is left to send soon (see `drained` in wait.ts). */
   drained(timeoutMs?: number): Promise<void>;
   /** Keys this lab wrote to Redis (without the prefix). */
   keys(pattern?: string): Promise<string[]>;
@@ -147,14 +147,7 @@ ${opts.extraYaml ?? ''}`;
       return { status: res.status, json };
     },
     async drained(timeoutMs = 15_000) {
-      await waitFor(
-        'the triage and notify queues to drain',
-        async () => {
-          const counts = await daemon.queues.counts();
-          return Object.values(counts).every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0);
-        },
-        timeoutMs,
-      );
+      await drained(lab, timeoutMs);
     },
     async keys(pattern = '*') {
       const found: string[] = [];

@@ -1,11 +1,7 @@
-/** Real Alertmanager payloads from test/fixtures (see its SOURCES.md), and the one derived variant. */
-import { readFileSync } from 'node:fs';
+/** Real Alertmanager payloads from ../shared/fixtures/alertmanager (see its SOURCES.md), and the one derived variant. */
+import { readFixture } from './fixtures.ts';
 
-const dir = new URL('../fixtures/alertmanager/', import.meta.url);
-
-export function fixtureText(name: string): string {
-  return readFileSync(new URL(name, dir), 'utf8');
-}
+const fixtureText = (name: string) => readFixture('alertmanager', name);
 
 /** Alertmanager 0.21's raw body: one firing critical alert "DemoAlert" on server ni3. */
 export const FIRING_AM021 = fixtureText('webhook-v4-firing-single-am0.21-raw-body.json');

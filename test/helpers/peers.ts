@@ -1,11 +1,12 @@
 /**
  * Real peers for end-to-end tests (Debian's prometheus, prometheus-alertmanager,
  * prometheus-node-exporter), started from the test on loopback with temporary data, no systemd,
- * no clustering, and stopped after. `peersMissing` says why a test must skip; with
- * LABWATCH_REQUIRE_PEERS=1 (CI) a missing peer is a failure instead.
+ * no clustering, and stopped after. Each listens on port 0, so test files running side by side
+ * never race for a port; the port the kernel gave is read back from /proc. `peersMissing` says why
+ * a test must skip; with LABWATCH_REQUIRE_PEERS=1 (CI) a missing peer is a failure instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { waitFor } from './wait.ts';
 
 export const PEER_BINS = {
@@ -13,6 +14,9 @@ export const PEER_BINS = {
   alertmanager: process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager',
   nodeExporter: process.env.NODE_EXPORTER_BIN ?? '/usr/bin/prometheus-node-exporter',
 };
+
+/** The listen flag every peer takes: loopback, any free port. */
+export const LISTEN_ANY = '--web.listen-address=127.0.0.1:0';
 
 /** Why the peers cannot run here, or undefined when they can. */
 export function peersMissing(): string | undefined {
@@ -25,13 +29,41 @@ export function peersMissing(): string | undefined {
 
 export interface Peer {
   name: string;
+  /** http://127.0.0.1:<the port it got> */
   url: string;
   log(): string;
+  /** POST /-/reload: the peer rereads its config file (Prometheus needs --web.enable-lifecycle). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts `bin args`, waits until `readyPath` on `url` answers 200 (or the process dies, with its log). */
-export async function startPeer(name: string, bin: string, args: string[], url: string, readyPath: string, timeoutMs = 10_000): Promise<Peer> {
+/** The TCP ports process `pid` listens on, from /proc (its socket inodes matched to LISTEN rows). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = row.trim().split(/\s+/); // sl local_address rem_address st … inode
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports];
+}
+
+/**
+ * Starts `bin args` (args listening on 127.0.0.1:0, see LISTEN_ANY), finds the one port it listens
+ * on, and waits until `readyPath` answers 200 there; if the process dies first, fails with its log.
+ */
+export async function startPeer(name: string, bin: string, args: string[], readyPath: string, timeoutMs = 10_000): Promise<Peer> {
   const proc: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout!.on('data', (c: Buffer) => (log += c.toString('utf8')));
@@ -43,8 +75,12 @@ export async function startPeer(name: string, bin: string, args: string[], url: 
   process.once('exit', kill);
   const peer: Peer = {
     name,
-    url,
+    url: '',
     log: () => log,
+    async reload() {
+      const res = await fetch(`${peer.url}/-/reload`, { method: 'POST' });
+      if (!res.ok) throw new Error(`${name} refused to reload its config (${res.status}): ${await res.text()}`);
+    },
     async stop() {
       process.off('exit', kill);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -56,8 +92,17 @@ export async function startPeer(name: string, bin: string, args: string[], url: 
     },
   };
   const ready = await waitFor(
-    `${name} ready at ${url}${readyPath}`,
-    async () => died ?? ((await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false)) && 'ready'),
+    `${name} listening and ready at ${readyPath}`,
+    async () => {
+      if (died) return died;
+      if (!peer.url) {
+        const ports = proc.pid ? listeningPorts(proc.pid) : [];
+        if (ports.length > 1) return `${name} listens on ${ports.join(', ')}: expected one port (is clustering off?)`;
+        if (ports.length === 0) return false;
+        peer.url = `http://127.0.0.1:${ports[0]}`;
+      }
+      return (await fetch(`${peer.url}${readyPath}`).then((r) => r.ok, () => false)) && 'ready';
+    },
     timeoutMs,
     100,
   );

@@ -3,7 +3,7 @@
  * in a temporary directory, as the README's set-up configures it, so state survives a restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,33 +30,61 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Starts redis-server; again after stop(), on the same port (so clients reconnect). redis-server
+   * cannot listen on port 0 and report it, so a first start takes a free port and, should another
+   * test file take it first, tries another.
+   */
   async start(): Promise<this> {
-    if (!this.port) this.port = await freePort();
-    this.#proc = spawn(
+    const fixed = this.port !== 0;
+    for (let attempt = 1; ; attempt++) {
+      if (!fixed) this.port = await freePort();
+      if (await this.#spawn()) return this;
+      const why = `redis-server on port ${this.port} exited before answering: ${readLog(join(this.dir, 'redis.log'))}`;
+      if (fixed || attempt === 3) throw new Error(why);
+    }
+  }
+
+  /** true once it answers PING; false if it exited first (e.g. the port was taken). */
+  async #spawn(): Promise<boolean> {
+    const proc = spawn(
       process.env.REDIS_SERVER_BIN ?? 'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, '--logfile', join(this.dir, 'redis.log')],
       { stdio: 'ignore' },
     );
-    this.#proc.on('error', () => {});
-    await waitFor(`redis-server on port ${this.port}`, async () => {
+    this.#proc = proc;
+    let exited = false;
+    proc.on('error', () => (exited = true));
+    proc.once('exit', () => (exited = true));
+    const up = await waitFor(`redis-server on port ${this.port}`, async () => {
+      if (exited) return 'exited';
       const c = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       c.on('error', () => {});
       try {
         await c.connect();
-        return (await c.ping()) === 'PONG';
+        // Ours, not another test's redis-server that got the port first.
+        return new RegExp(`^process_id:${proc.pid}\\r?$`, 'm').test(await c.info('server')) && 'up';
       } finally {
         c.disconnect();
       }
     });
-    return this;
+    return up === 'up';
   }
 
   /** Stops the server as a crash or a service stop would: connections drop at once. */
   async stop(): Promise<void> {
     const p = this.#proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     await exited;
+  }
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' | ');
+  } catch {
+    return '(no log)';
   }
 }

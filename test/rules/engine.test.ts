@@ -1,7 +1,6 @@
 /** The rule engine against real Redis: history across calls, and disks joining their pool's incident. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -12,6 +11,7 @@ import { RuleEngine } from '../../src/rules/engine.ts';
 import { loadRules } from '../../src/rules/load.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { readFixture } from '../helpers/fixtures.ts';
 
 const prefix = `lwtest-engine-${randomBytes(3).toString('hex')}`;
 const rules = loadRules(fileURLToPath(new URL('../../rules/', import.meta.url)));
@@ -36,7 +36,7 @@ test('serials are read from /dev/disk/by-id names as zpool prints them', () => {
 
 test("a disk's SMART anomaly joins the incident of the pool its vdev belongs to", async () => {
   const engine = new RuleEngine(redis, `${prefix}-group`, rules, createLogger({ level: 'silent' }));
-  const text = readFileSync(new URL('../fixtures/zpool/status-faulted-too-many-errors-pool-still-online.txt', import.meta.url), 'utf8');
+  const text = readFixture('zpool', 'status-faulted-too-many-errors-pool-still-online.txt');
   const [pool] = parseZpoolStatusText(text);
   const zfsObs = poolObservations({ health: pool! }, 'nas', new Date('2026-11-01T00:00:00Z'));
   const leaf = zfsObs.find((o) => o.kind === 'vdev' && o.aliases?.length)!;
