@@ -1,7 +1,7 @@
 /**
  * The composition root: builds every part from the config, starts them in order and stops them
- * in reverse. Constructors only assign; start() does the work. This is the one file that names
- * the connectors and notifiers; the core never does.
+ * in reverse. Constructors only assign; start() does the work. It names no system and no channel:
+ * what exists comes from the lists (connectors/index.ts, notify/channels/index.ts) via the registry.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
