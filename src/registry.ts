@@ -67,6 +67,7 @@ const READY_RECHECK_MS = 60_000;
  */
 export class Toolbox {
   #checked: { at: number; result: Promise<Offer> } | undefined;
+  #down = new Set<string>();
 
   constructor(
     private readonly parts: { connector: Connector; ctx: ConnectorContext; tools: ToolSpec[] }[],
@@ -99,7 +100,12 @@ export class Toolbox {
       if (why) down.push({ system: p.connector.name, why });
       else tools.push(...p.tools.map((t) => stamped(t, p.connector)));
     });
-    for (const d of down) this.log?.warn({ system: d.system, err: d.why }, `${d.system} does not answer: its tools are not offered until it does (checked again within a minute)`);
+    // Said when it changes, not at every check: a system down for a day is one warning, and one notice when it is back.
+    for (const d of down)
+      if (!this.#down.has(d.system)) this.log?.warn({ system: d.system, err: d.why }, `${d.system} does not answer: its tools are not offered until it does (checked again within a minute)`);
+    for (const system of this.#down)
+      if (!down.some((d) => d.system === system)) this.log?.info({ system }, `${system} answers again: its tools are offered`);
+    this.#down = new Set(down.map((d) => d.system));
     return { tools, down };
   }
 }

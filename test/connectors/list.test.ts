@@ -116,3 +116,23 @@ test('check says which systems are off and fails on one that is insisted on but 
   assert.match(r.stdout, /^off   zfs: /m);
   assert.match(r.stdout, /^ok    host: /m);
 });
+
+test('a system that stops answering is said once, and again when it is back', async (t) => {
+  let up = false;
+  const srv = createServer((req, res) => {
+    if (up && req.url?.startsWith('/api/v1/status/buildinfo')) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { version: '2.42.0' } }));
+    else res.writeHead(503).end('unavailable');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+  const cfg = loadConfig(file('flaky.yaml', `watch:\n  smart: { enabled: false }\n  zfs: { enabled: false }\n  host: { enabled: false }\nprometheus:\n  url: http://127.0.0.1:${(srv.address() as { port: number }).port}\n`), {});
+  const { toolbox } = buildToolbox(cfg, { log });
+  const at = Date.now();
+  for (const dt of [0, 61_000, 122_000]) assert.deepEqual((await toolbox.offered(at + dt)).tools, []);
+  up = true;
+  assert.ok((await toolbox.offered(at + 183_000)).tools.some((x) => x.name === 'prometheus_query'));
+  assert.equal(lines.filter((l) => l.includes('does not answer')).length, 1, lines.join(''));
+  assert.equal(lines.filter((l) => l.includes('answers again')).length, 1, lines.join(''));
+});
