@@ -83,6 +83,8 @@ export interface Anomaly {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   links: Link[];
+  /** What a person does about it, as the rule that raised it says (labwatch's own rules). */
+  actions?: { text: string; urgency: 'now' | 'soon' | 'when convenient' }[];
   status: 'firing' | 'resolved';
   startsAt: string;
   endsAt?: string;

@@ -92,6 +92,7 @@ function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firin
   if (description) annotations.description = description;
   if (estimate) annotations.estimate = estimate;
   const links: Link[] = rule.runbook ? [{ title: 'Runbook', url: rule.runbook }] : [];
+  const actions = status === 'firing' ? rule.actions.map((a) => ({ text: a.text(ctx), urgency: a.urgency })) : [];
   return {
     fingerprint: stableHash(['rule', rule.id, obs.subject]),
     source: obs.source,
@@ -104,6 +105,7 @@ function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firin
     labels: { ...rule.labels, rule: rule.id, subject: obs.subject, host: obs.host, source: obs.source },
     annotations,
     links,
+    ...(actions.length ? { actions } : {}),
     status,
     startsAt: since,
     ...(status === 'resolved' ? { endsAt: obs.at } : {}),

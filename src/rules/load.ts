@@ -11,6 +11,8 @@ import { issueMessage, issuePath } from '../util/zod.ts';
 import { CelError, compileCondition, compileTemplate, type Condition, type Template } from './cel.ts';
 
 const severity = z.enum(['critical', 'warning', 'info']);
+/** How soon a person should act, as reports say it. */
+const urgency = z.enum(['now', 'soon', 'when convenient']);
 const forSpec = z.union([
   z.number().int().min(1).max(1000),
   z.string().regex(/^\d+(s|m|h|d)$/, 'a number of observations (e.g. 3) or a duration such as "10m", "2h", "1d"'),
@@ -37,6 +39,8 @@ const ruleSchema = z.strictObject({
   description: z.string().optional(),
   labels: z.record(z.string(), z.string()).default({}),
   runbook: z.string().url().optional(),
+  /** what a person does about it, in the homelab's words; text is a template like summary */
+  actions: z.array(z.strictObject({ text: z.string().min(1), urgency })).default([]),
   /** project when a growing value reaches a threshold, from its rate over the kept history */
   estimate: z.strictObject({ series: z.string().min(1), threshold: z.number(), unit: z.string().default('') }).optional(),
 });
@@ -45,7 +49,7 @@ const fileSchema = z.strictObject({ rules: z.array(z.unknown()).min(1, 'a rule f
 
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
-export interface Rule extends Omit<RuleSpec, 'when' | 'escalate' | 'summary' | 'description' | 'for' | 'subject'> {
+export interface Rule extends Omit<RuleSpec, 'when' | 'escalate' | 'summary' | 'description' | 'for' | 'subject' | 'actions'> {
   file: string;
   line: number;
   when: Condition;
@@ -53,6 +57,7 @@ export interface Rule extends Omit<RuleSpec, 'when' | 'escalate' | 'summary' | '
   summary: Template;
   description?: Template;
   subject?: Template;
+  actions: { text: Template; urgency: RuleSpec['actions'][number]['urgency'] }[];
   /** consecutive observations the condition must hold */
   forCount: number;
   /** and for at least this long (ms) */
@@ -112,9 +117,10 @@ function compile(spec: RuleSpec, where: (path: (string | number)[]) => string, p
   const summary = attempt(['summary'], () => compileTemplate(spec.summary));
   const description = spec.description === undefined ? undefined : attempt(['description'], () => compileTemplate(spec.description!));
   const subject = spec.subject === undefined ? undefined : attempt(['subject'], () => compileTemplate(spec.subject!));
+  const actions = spec.actions.map((a, i) => ({ text: attempt(['actions', i, 'text'], () => compileTemplate(a.text)), urgency: a.urgency }));
   if (spec.subject !== undefined && spec.query === undefined) problems.push(`${where(['subject'])}: subject: only a rule with a query names its subjects (collectors name theirs)`);
   if (problems.length > before || !when || !summary) return null;
-  const { when: _w, escalate: _e, summary: _s, description: _d, subject: _sub, for: forSpec, ...rest } = spec;
+  const { when: _w, escalate: _e, summary: _s, description: _d, subject: _sub, actions: _a, for: forSpec, ...rest } = spec;
   return {
     ...rest,
     when,
@@ -122,6 +128,7 @@ function compile(spec: RuleSpec, where: (path: (string | number)[]) => string, p
     summary,
     ...(description ? { description } : {}),
     ...(subject ? { subject } : {}),
+    actions: actions.map((a) => ({ text: a.text!, urgency: a.urgency })),
     forCount: typeof forSpec === 'number' ? forSpec : 1,
     forMs: typeof forSpec === 'string' ? msOf(forSpec) : 0,
     text: { when: spec.when },

@@ -15,7 +15,7 @@
  *           expect: []
  *         - at: +1d
  *           values: { reallocated_sectors: 4 }   # merged over the previous step's values
- *           expect: [{ rule: smart-reallocated-sectors, severity: warning, summary: "4 reallocated" }]
+ *           expect: [{ rule: smart-reallocated-sectors, severity: warning, summary: "4 reallocated", action: "smartctl -t long" }]
  *
  * A query rule's series is tested with `rule: <id>` (observed for that rule alone) and a step may
  * say `gone: true` (the series is no longer returned).
@@ -37,6 +37,8 @@ const expectation = z.strictObject({
   summary: z.string().optional(),
   /** substring of the time estimate */
   estimate: z.string().optional(),
+  /** substring of one of its rendered actions */
+  action: z.string().optional(),
 });
 
 const testFile = z.strictObject({
@@ -117,6 +119,8 @@ function runOne(rules: Rule[], t: z.infer<typeof testFile>['tests'][number]): st
       if (want.summary && !match.summary.includes(want.summary)) failures.push(`${where}: ${want.rule}: summary "${match.summary}" does not contain "${want.summary}"`);
       if (want.estimate && !(match.annotations.estimate ?? '').includes(want.estimate))
         failures.push(`${where}: ${want.rule}: estimate "${match.annotations.estimate ?? '(none)'}" does not contain "${want.estimate}"`);
+      if (want.action && !(match.actions ?? []).some((a) => a.text.includes(want.action!)))
+        failures.push(`${where}: ${want.rule}: no action contains "${want.action}" (actions: ${(match.actions ?? []).map((a) => `"${a.text}"`).join(', ') || 'none'})`);
     }
     for (const a of got)
       if (!step.expect.some((w) => w.rule === a.rule && w.status === a.status)) failures.push(`${where}: unexpected ${a.rule} ${a.status}: ${a.summary}`);

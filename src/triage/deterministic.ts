@@ -40,34 +40,48 @@ function factOf(a: AnomalyState): Fact {
   return { text, source: `${a.source} alert ${a.rule} (fingerprint ${a.fingerprint})` };
 }
 
+const URGENCY_RANK = { now: 0, soon: 1, 'when convenient': 2 } as const;
+
+/**
+ * What to do: the actions the rules declared (most urgent first, each said once however many
+ * alerts carry it), then runbooks and the expressions behind alerts. Only when none of these
+ * exists (an Alertmanager rule without a runbook) does the report give generic advice.
+ */
 function actionsOf(firing: AnomalyState[], resolved: boolean): Action[] {
   if (resolved) return [{ text: 'Nothing to do unless it comes back; labwatch will open a new incident if it does.', urgency: 'when convenient' }];
-  const actions: Action[] = [];
+  const actions: Required<Action>[] = [];
   const seen = new Set<string>();
+  const add = (text: string, urgency: Required<Action>['urgency']) => {
+    if (seen.has(text)) return;
+    seen.add(text);
+    actions.push({ text, urgency });
+  };
+  for (const a of firing) for (const x of a.actions ?? []) add(x.text, x.urgency);
   for (const a of firing) {
     const runbook = a.links.find((l) => l.title === 'Runbook');
     if (runbook && !seen.has(runbook.url)) {
       seen.add(runbook.url);
-      actions.push({ text: `Follow the runbook for ${a.rule}: ${runbook.url}`, urgency: a.severity === 'critical' ? 'now' : 'soon' });
+      add(`Follow the runbook for ${a.rule}: ${runbook.url}`, a.severity === 'critical' ? 'now' : 'soon');
     }
   }
   for (const a of firing) {
     const expr = a.links.find((l) => l.role === 'source');
     if (expr && !seen.has(expr.url)) {
       seen.add(expr.url);
-      actions.push({ text: `Check the expression behind ${a.rule} (${expr.title}): ${expr.url}`, urgency: 'soon' });
+      add(`Check the expression behind ${a.rule} (${expr.title}): ${expr.url}`, 'soon');
     }
   }
   if (actions.length === 0) {
     const lead = firing[0];
-    actions.push({
-      text: lead
+    add(
+      lead
         ? `Look at ${lead.subject || lead.host || lead.rule} and confirm ${lead.rule}; the alert carries no runbook, so add a runbook_url annotation to its rule.`
         : 'Review the alerts above.',
-      urgency: lead?.severity === 'critical' ? 'now' : 'soon',
-    });
+      lead?.severity === 'critical' ? 'now' : 'soon',
+    );
   }
-  return actions;
+  // stable: among equals, the order of the alerts (most important first)
+  return actions.sort((x, y) => URGENCY_RANK[x.urgency] - URGENCY_RANK[y.urgency]);
 }
 
 /** A report lists this many alerts at most: a storm of a thousand is counted, not printed. */

@@ -54,7 +54,7 @@ describe('the digest', () => {
     assert.match(text, /^Opened\n(?: {2}• .*\n)* {2}• \[WARNING\] ServerStop \(since 2017-10-21 17:50:17 UTC\)$/m);
     assert.match(text, /^Opened\n(?: {2}• .*\n)* {2}• \[CRITICAL\] ni3: This is a demo \(since 2021-01-07 08:38:00 UTC\)$/m);
     assert.match(text, /^Resolved\n {2}• \[CRITICAL\] ni3: This is a demo \(resolved /m);
-    assert.match(text, /^ {2}drives\n.*disk:S3YZNB0KB00864E: Samsung SSD 860 EVO 500GB \/dev\/sda · \d+ °C · 0 reallocated/m);
+    assert.match(text, /^ {2}drives\n.*disk:S3YZNB0KB00864E: Samsung SSD 860 EVO 500GB \/dev\/sda · \d+ °C · 19 % worn · 0 reallocated/m);
     assert.match(text, /^ {2}pools\n.*pool:\S+: ONLINE/m);
     assert.match(String(digest.parsed.html), /Health overview/);
     const push = lab.ntfy.published.at(-1)!;

@@ -20,6 +20,35 @@ const ATA_COUNTERS: Record<number, string> = {
   199: 'udma_crc_errors',
 };
 
+/**
+ * SATA SSD attributes whose normalised value is the life remaining (100 = new), by id and by the
+ * name smartctl's drivedb gives them: the same id means other things on other drives (233 is
+ * Total_LBAs_Written on Dell's Intel S3520, 202 End_of_Life on Intel, 230 Media_Wearout_Indicator
+ * counts up on WD), so both must match. 202's normalised value is max(100 - raw used %, 0) (drivedb).
+ */
+const LIFE_LEFT: { id: number; name: string; family?: RegExp }[] = [
+  { id: 231, name: 'SSD_Life_Left' },
+  { id: 233, name: 'Media_Wearout_Indicator' },
+  { id: 202, name: 'Percent_Lifetime_Remain' },
+  { id: 169, name: 'Remaining_Lifetime_Perc' },
+  // 177 is smartctl's default name whatever the drive means by it; only Samsung documents it as wear.
+  { id: 177, name: 'Wear_Leveling_Count', family: /samsung/i },
+];
+
+/** The most worn life-remaining attribute: percent of rated endurance used, and which attribute said so. */
+function sataWear(d: DriveHealth): { pctUsed: number; attribute: string } | undefined {
+  let worst: { pctUsed: number; attribute: string } | undefined;
+  const maker = `${d.family ?? ''} ${d.model ?? ''}`;
+  for (const a of d.ataAttributes ?? []) {
+    const known = LIFE_LEFT.find((l) => l.id === a.id && l.name === a.name && (!l.family || l.family.test(maker)));
+    // a normalised value above 100 is not on a percent scale
+    if (!known || !Number.isFinite(a.value) || a.value < 0 || a.value > 100) continue;
+    const pctUsed = 100 - a.value;
+    if (!worst || pctUsed > worst.pctUsed) worst = { pctUsed, attribute: `${a.id} ${a.name} = ${a.value}` };
+  }
+  return worst;
+}
+
 function driveClass(d: DriveHealth): 'nvme' | 'ssd' | 'hdd' | 'unknown' {
   if (d.protocol === 'NVMe') return 'nvme';
   if (d.rotationRate === 0) return 'ssd';
@@ -49,6 +78,11 @@ export function driveObservation(d: DriveHealth, host: string, at = new Date().t
       if (name) put(name, a.raw);
     }
     const attrs = d.ataAttributes ?? [];
+    const wear = sataWear(d);
+    if (wear) {
+      v.wear_pct_used = wear.pctUsed;
+      v.wear_attribute = wear.attribute;
+    }
     v.attributes_failing_now = attrs.filter((a) => a.whenFailed === 'now').map((a) => `${a.id} ${a.name}`).join(', ');
     v.attributes_failed_past = attrs.filter((a) => a.whenFailed === 'past').map((a) => `${a.id} ${a.name}`).join(', ');
     if (d.nvme) {
@@ -83,6 +117,7 @@ function driveSummary(d: DriveHealth, v: Record<string, unknown>): string {
   if (d.smartPassed === false) parts.push('SMART FAILING');
   if (d.temperatureC !== undefined) parts.push(`${d.temperatureC} °C`);
   if (d.nvme) parts.push(`${d.nvme.percentageUsed} % worn`, `${d.nvme.mediaErrors} media errors`);
+  if (typeof v.wear_pct_used === 'number') parts.push(`${v.wear_pct_used} % worn`);
   if (typeof v.reallocated_sectors === 'number') parts.push(`${v.reallocated_sectors} reallocated`);
   if (typeof v.pending_sectors === 'number') parts.push(`${v.pending_sectors} pending`);
   return parts.join(' · ');
