@@ -5,7 +5,9 @@
  */
 import type { Observation } from '../types.ts';
 import type { Collector } from '../types.ts';
+import { zfsMessage } from './messages.ts';
 import { ZfsReader, type PoolReading } from './read.ts';
+import { ROLE, redundancyOf } from './redundancy.ts';
 import type { Vdev, VdevGroup } from './types.ts';
 
 interface Leaf {
@@ -36,10 +38,25 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
   const all = Object.entries(p.groups).flatMap(([g, vs]) => leaves(vs ?? [], g as VdevGroup));
   const pool = `pool:${p.name}`;
   const lastScrubEnd = p.scan.kind === 'scrub' && p.scan.state === 'finished' ? p.scan.endedAt : undefined;
+  const msg = zfsMessage(p.msgid);
+  const r = redundancyOf(p);
+  // Suspended: the SUSPENDED state (JSON form), the HC/MM message ids, or zpool's own words in the errors line.
+  const suspended = p.state === 'SUSPENDED' || p.msgid === 'ZFS-8000-HC' || p.msgid === 'ZFS-8000-MM' || /suspended/.test(p.errors?.unavailableBecause ?? '');
   const values: Record<string, unknown> = {
     name: p.name,
     state: p.state,
+    // zpool's own diagnosis, verbatim, and what its message id means
     status: p.status ?? '',
+    action: p.action ?? '',
+    see: p.see ?? '',
+    msgid: p.msgid ?? '',
+    msg_meaning: msg?.meaning ?? '',
+    msg_action: msg?.action ?? '',
+    suspended,
+    data_at_risk: r.atRisk,
+    risk: r.risk,
+    shared_cause: r.sharedCause,
+    aux_devices: r.auxDevices,
     scan_kind: p.scan.kind,
     scan_state: p.scan.state,
     scan_text: p.scan.text ?? '',
@@ -53,7 +70,9 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
       .filter((l) => !['ONLINE', 'HEALTHY', 'AVAIL', 'INUSE'].includes(l.vdev.state))
       .map((l) => `${l.vdev.name} ${l.vdev.state}`)
       .join(', '),
+    // only what zpool printed: a count, a file list, or that the list was unavailable and why
     data_errors: p.errors?.dataErrors ?? 0,
+    errors_unavailable: p.errors?.listUnavailable ? p.errors.unavailableBecause ?? 'unavailable' : '',
     permanent_error_files: p.errors?.permanentFiles.length ?? 0,
     permanent_errors: (p.errors?.permanentFiles ?? []).slice(0, 20).join(', '),
   };
@@ -68,7 +87,7 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
     if (u.freeBytes !== undefined) values.free_bytes = u.freeBytes;
   }
   const scrub = typeof values.scrub_age_days === 'number' ? `scrubbed ${Math.round(values.scrub_age_days)} days ago` : p.scan.kind === 'none' ? 'never scrubbed' : p.scan.text ?? '';
-  const summary = [p.state, u?.capacityPct !== undefined ? `${u.capacityPct} % full` : '', scrub, values.unhealthy_devices ? `unhealthy: ${values.unhealthy_devices}` : '']
+  const summary = [p.state, suspended ? 'pool I/O is currently suspended' : '', u?.capacityPct !== undefined ? `${u.capacityPct} % full` : '', scrub, values.unhealthy_devices ? `unhealthy: ${values.unhealthy_devices}` : '']
     .filter(Boolean)
     .join(' · ');
   const out: Observation[] = [{ source: 'zfs', kind: 'pool', subject: pool, host, at, values, group: pool, summary, trend: 'capacity_pct' }];
@@ -88,6 +107,9 @@ export function poolObservations(reading: PoolReading, host: string, now = new D
         name: v.name,
         device_kind: v.kind,
         class: l.group,
+        role: ROLE[l.group],
+        // a data device with nothing behind it (single-disk pool, stripe): its failure is data loss
+        no_redundancy: l.group === 'data' && !l.parent && r.unprotected.has(v.name),
         parent: l.parent ?? '',
         state: v.state,
         note: v.note ?? '',
@@ -106,6 +128,20 @@ export function zfsCollector(opts: { host: string; reader?: ZfsReader }): Collec
   const reader = opts.reader ?? new ZfsReader();
   return {
     name: 'zfs',
-    collect: async (signal) => (await reader.readAll(signal)).flatMap((r) => poolObservations(r, opts.host)),
+    collect: async (signal) => {
+      const { readings, listError } = await reader.readAll(signal);
+      const out = readings.flatMap((r) => poolObservations(r, opts.host));
+      // `zpool list` on its own: its failure is reported as a collector problem (rule
+      // labwatch-collector-failing) while the pools from `zpool status` stay visible.
+      out.push({
+        source: 'zfs',
+        kind: 'collector',
+        subject: 'collector:zfs/zpool-list',
+        host: opts.host,
+        at: new Date().toISOString(),
+        values: { ok: listError === undefined, error: listError ?? '', observations: readings.length },
+      });
+      return out;
+    },
   };
 }

@@ -18,6 +18,17 @@ const watch = z
   })
   .prefault({});
 
+/**
+ * One reader per watch config, shared by the collector and the tools, so whether zpool speaks
+ * JSON is probed once (not once by the collector and again by the tools).
+ */
+const readers = new WeakMap<object, ZfsReader>();
+function readerFor(w: z.infer<typeof watch>): ZfsReader {
+  let r = readers.get(w);
+  if (!r) readers.set(w, (r = new ZfsReader({ zpool: w.zpool, timeoutMs: ms(w.timeout) })));
+  return r;
+}
+
 export const zfs: Connector<undefined, z.infer<typeof watch>> = {
   name: 'zfs',
   description: 'ZFS pools read with zpool: state, vdev errors, scrubs, capacity and events',
@@ -28,7 +39,7 @@ export const zfs: Connector<undefined, z.infer<typeof watch>> = {
   enabled: ({ watch: w, log }) => watching('zfs', w.enabled, w.zpool, log),
   ready: async ({ watch: w }) => (onPath(w.zpool) ? null : `${w.zpool} is not installed or not on PATH (apt install zfsutils-linux)`),
   collectors: ({ watch: w, host, jitterMs }) => [
-    { collector: zfsCollector({ host, reader: new ZfsReader({ zpool: w.zpool, timeoutMs: ms(w.timeout) }) }), schedule: w.schedule, timeoutMs: ms(w.timeout), jitterMs },
+    { collector: zfsCollector({ host, reader: readerFor(w) }), schedule: w.schedule, timeoutMs: ms(w.timeout), jitterMs },
   ],
-  tools: ({ watch: w }) => zfsTools(new ZfsReader({ zpool: w.zpool })),
+  tools: ({ watch: w }) => zfsTools(readerFor(w)),
 };

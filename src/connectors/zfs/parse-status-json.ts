@@ -11,7 +11,7 @@
  * field is optional here.
  */
 import type { PoolErrors, PoolHealth, ScanState, Vdev, VdevCounters, VdevGroup } from './types.ts';
-import { ZpoolParseError, parseBytes, parseCount, parseZpoolDate, quoteFirstLine, vdevKindFromName } from './parse-status-text.ts';
+import { ZpoolParseError, msgidIn, parseBytes, parseCount, parseZpoolDate, quoteFirstLine, vdevKindFromName } from './parse-status-text.ts';
 
 type Json = Record<string, unknown>;
 
@@ -157,7 +157,7 @@ function scanFrom(s: unknown): ScanState {
 /** `error_count` → PoolErrors. JSON has no errors line, so `text` is empty. */
 function errorsFrom(v: unknown): PoolErrors | undefined {
   const n = countOf(v);
-  return n === undefined ? undefined : { dataErrors: n, permanentFiles: [], listUnavailable: false, text: '' };
+  return n === undefined ? undefined : { dataErrors: n, counted: true, permanentFiles: [], listUnavailable: false, text: '' };
 }
 
 function poolFrom(key: string, p: Json): PoolHealth {
@@ -168,6 +168,16 @@ function poolFrom(key: string, p: Json): PoolHealth {
   const raw = str(p.status);
   const status = raw === undefined ? undefined : joinLines(raw);
   if (status && status !== 'OK') pool.status = status;
+  // status_callback_json() adds "action", and "msgid"/"moreinfo" when the status has a message id
+  // (which of the two holds the link varies: take the id from either, the link from whichever is one).
+  const action = str(p.action);
+  if (action) pool.action = joinLines(action);
+  const msgid = msgidIn(str(p.msgid)) ?? msgidIn(str(p.moreinfo));
+  if (msgid) {
+    pool.msgid = msgid;
+    const link = [str(p.moreinfo), str(p.msgid)].find((x) => x !== undefined && /^https?:\/\//.test(x));
+    pool.see = link ?? `https://openzfs.github.io/openzfs-docs/msg/${msgid}`;
+  }
   const roots = isObject(p.vdevs) ? p.vdevs : {};
   const root = isObject(roots[name]) ? roots[name] : Object.values(roots).find(isObject);
   if (root) {

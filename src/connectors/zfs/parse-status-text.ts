@@ -171,11 +171,18 @@ function poolFrom(sections: Section[]): PoolHealth {
   if (status !== undefined) pool.status = status;
   if (action !== undefined) pool.action = action;
   if (see !== undefined) pool.see = see;
+  const msgid = msgidIn(see);
+  if (msgid) pool.msgid = msgid;
   const config = get('config');
   if (config) Object.assign(pool, configFrom(config.more));
   const errors = errorsFrom(sections.filter((s) => s.key === 'errors'));
   if (errors) pool.errors = errors;
   return pool;
+}
+
+/** The ZFS-8000-xx id in a `see:` link or a JSON msgid field (any host: openzfs-docs, zfsonlinux.org, illumos.org, sun.com). */
+export function msgidIn(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : /\b(ZFS-8000-[0-9A-Z]{2})\b/.exec(s)?.[1];
 }
 
 // ---- scan: ----------------------------------------------------------------------------------
@@ -346,6 +353,7 @@ function errorsFrom(sections: Section[]): PoolErrors | undefined {
   if (sections.length === 0) return undefined;
   let count: number | undefined;
   let listUnavailable = false;
+  let unavailableBecause: string | undefined;
   const permanentFiles: string[] = [];
   const text: string[] = [];
   for (const s of sections) {
@@ -354,15 +362,21 @@ function errorsFrom(sections: Section[]): PoolErrors | undefined {
     const n = /^(\d+) data errors?\b/.exec(first);
     if (/^No known data errors/.test(first)) count ??= 0;
     else if (n) count = Math.max(count ?? 0, Number(n[1]));
-    else if (/^List of errors unavailable/.test(first)) listUnavailable = true;
+    else if (/^List of errors unavailable/.test(first)) {
+      listUnavailable = true;
+      const why = /^List of errors unavailable:\s*(.+)$/.exec(first)?.[1]?.trim();
+      if (why) unavailableBecause = why;
+    }
     if (/^Permanent errors have been detected/.test(first)) permanentFiles.push(...s.more.map((l) => l.trim()));
   }
-  // "List of errors unavailable" is only printed when the pool has errors: at least one.
-  const floor = listUnavailable ? 1 : 0;
+  // No floor: "List of errors unavailable" alone (a suspended pool) gives no count, and a count
+  // zpool did not print is not reported (counted: false says so).
   return {
-    dataErrors: Math.max(count ?? 0, permanentFiles.length, floor),
+    dataErrors: Math.max(count ?? 0, permanentFiles.length),
+    counted: count !== undefined || permanentFiles.length > 0,
     permanentFiles,
     listUnavailable,
+    ...(unavailableBecause ? { unavailableBecause } : {}),
     text: text.join('\n'),
   };
 }

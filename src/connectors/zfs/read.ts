@@ -40,6 +40,9 @@ export class ZfsReader {
         } catch (e) {
           if (this.#json === true) throw e; // it spoke JSON before: this output is broken, say so
         }
+      } else if (this.#json === true) {
+        // it spoke JSON before: a failing run is a failure, not a reason to forget the form
+        throw new Error(`zpool status -jp --json-int exited ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
       }
       this.#json = false; // older OpenZFS: -j is an unknown option
     }
@@ -76,11 +79,18 @@ export class ZfsReader {
     return parseZpoolEvents(r.stdout);
   }
 
-  async readAll(signal?: AbortSignal): Promise<PoolReading[]> {
-    const [health, usage] = await Promise.all([this.status(signal), this.list(signal)]);
-    return health.map((h) => {
-      const u = usage.find((x) => x.name === h.name);
+  /**
+   * Status and list, each standing alone: a failing `zpool list` leaves the pools (from status)
+   * visible, without capacity, and says why in `listError`. A failing status still throws.
+   */
+  async readAll(signal?: AbortSignal): Promise<{ readings: PoolReading[]; listError?: string }> {
+    const [health, usage] = await Promise.allSettled([this.status(signal), this.list(signal)]);
+    if (health.status === 'rejected') throw health.reason;
+    const pools = usage.status === 'fulfilled' ? usage.value : [];
+    const readings = health.value.map((h) => {
+      const u = pools.find((x) => x.name === h.name);
       return { health: h, ...(u ? { usage: u } : {}) };
     });
+    return usage.status === 'rejected' ? { readings, listError: (usage.reason as Error).message } : { readings };
   }
 }

@@ -47,8 +47,12 @@ export interface PoolErrors {
   dataErrors: number;
   /** files (or dataset:<0x…>) listed after "Permanent errors have been detected" */
   permanentFiles: string[];
-  /** "List of errors unavailable: permission denied" (not run as root) */
+  /** whether zpool printed a count or a file list; false when the list was unavailable and no count followed */
+  counted: boolean;
+  /** "List of errors unavailable: permission denied" (not run as root) or "…: pool I/O is currently suspended" */
   listUnavailable: boolean;
+  /** why the list was unavailable, as zpool said it ("permission denied", "pool I/O is currently suspended") */
+  unavailableBecause?: string;
   /** the errors: line(s) verbatim */
   text: string;
 }
@@ -59,9 +63,13 @@ export interface PoolHealth {
   subject: string;
   /** ONLINE, DEGRADED, FAULTED, SUSPENDED, UNAVAIL, OFFLINE, REMOVED */
   state: string;
+  /** zpool's own diagnosis: the `status:` and `action:` lines, joined */
   status?: string;
   action?: string;
+  /** the `see:` link (text) or the JSON form's link */
   see?: string;
+  /** the message id in the link, e.g. ZFS-8000-HC (see messages.ts) */
+  msgid?: string;
   scan: ScanState;
   /** top-level groups: the pool's root vdev children under "data", then logs, cache, spares, special, dedup */
   groups: Partial<Record<VdevGroup, Vdev[]>>;

@@ -88,8 +88,10 @@ test('non-root scrub with 1 error: both errors: lines (permission denied + 1 dat
   assert.equal(pool.scan.endedAt, local(2024, 2, 4, 20, 54, 25));
   assert.deepEqual(pool.errors, {
     dataErrors: 1,
+    counted: true,
     permanentFiles: [],
     listUnavailable: true,
+    unavailableBecause: 'permission denied',
     text: "List of errors unavailable: permission denied\n1 data errors, use '-v' for a list",
   });
   assert.equal(allVdevs(pool).length, 3, 'the errors: line right after the table ends the table');
@@ -151,7 +153,7 @@ test('REMOVED device in a degraded mirror; action text kept as printed (typo inc
   assert.equal(pool.action, "Online the device using zpool online' or replace the device with 'zpool replace'.");
   assert.equal(pool.see, undefined);
   assert.equal(pool.scan.endedAt, local(2024, 10, 20, 17, 29, 34));
-  assert.deepEqual(pool.errors, { dataErrors: 0, permanentFiles: [], listUnavailable: false, text: 'No known data errors' });
+  assert.deepEqual(pool.errors, { dataErrors: 0, counted: true, permanentFiles: [], listUnavailable: false, text: 'No known data errors' });
 });
 
 test('leaf shown by GUID: UNAVAIL, CKSUM 100980, wasPath from "was /dev/…"', () => {
@@ -261,6 +263,7 @@ test('illumos permanent errors: CKSUM "1.37K" → 1403 (zfs_nicenum counts in 10
   assert.equal(pool.scan.endedAt, local(2017, 2, 22, 22, 58, 40));
   assert.deepEqual(pool.errors, {
     dataErrors: 1,
+    counted: true,
     permanentFiles: ['/tank/file'],
     listUnavailable: false,
     text: 'Permanent errors have been detected in the following files:\n/tank/file',
