@@ -132,7 +132,7 @@ export class Daemon {
           log,
           secrets,
         )
-      : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key configured); this report is built from the alert and labwatch's default checks."), secrets);
+      : new EnrichedTriager(toolbox.tools, toolbox.audit, "AI triage is off (no Anthropic API key or anthropic.base_url configured); this report is built from the alert and labwatch's default checks."), secrets);
     const channels = [...this.notifiers.keys()];
     const dispatchSettings: DispatchSettings = {
       queues: this.queues,

@@ -1,7 +1,7 @@
-/** `labwatch ask`: Claude answers a question about the lab with the tools. */
+/** `labwatch ask`: the model (Claude, or a local one behind anthropic.base_url) answers a question about the lab with the tools. */
 import { secretValues } from '../config/schema.ts';
 import { ask } from '../triage/ask.ts';
-import { describeApiError } from '../triage/agent.ts';
+import { describeApiError, serverName } from '../triage/agent.ts';
 import { agentSettings } from '../triage/settings.ts';
 import { configOrExit } from './common.ts';
 import { confirmOnTerminal, withExternal } from './toolbox.ts';
@@ -11,7 +11,7 @@ export async function askCommand(question: string, opts: { config?: string }): P
   const cfg = configOrExit(opts.config);
   const settings = agentSettings(cfg);
   if (!settings) {
-    process.stderr.write('labwatch ask needs an Anthropic API key: set anthropic.api_key_file or ANTHROPIC_API_KEY\n');
+    process.stderr.write('labwatch ask needs a model: set anthropic.api_key_file or ANTHROPIC_API_KEY, or anthropic.base_url for a local one\n');
     process.exit(1);
   }
   const { tools, audit, close } = await withExternal(opts.config);
@@ -28,7 +28,7 @@ export async function askCommand(question: string, opts: { config?: string }): P
     process.stdout.write(`${r.answer}\n`);
     process.stderr.write(`(${r.turns} turns, ${r.calls} tool calls, ${r.tokens.input} tokens in, ${r.tokens.output} out)\n`);
   } catch (e) {
-    process.stderr.write(`labwatch ask: ${describeApiError(e)}\n`);
+    process.stderr.write(`labwatch ask: ${describeApiError(e, serverName(settings))}\n`);
     process.exitCode = 1;
   } finally {
     await close();

@@ -1,9 +1,10 @@
 /**
  * Triage by Claude: a bounded agent loop over @anthropic-ai/sdk with labwatch's read-only tools.
  * Bounds: turns, tool calls, bytes per tool result (via runTool), wall clock, tokens; identical
- * repeated calls are refused; the last turn forces submit_report so an answer always comes. Any
- * failure (no key, API errors after the SDK's retries, budget, an invalid report twice) falls back
- * to the deterministic report, which says why: an AI outage never swallows an alert.
+ * repeated calls are refused; the last turn forces submit_report (tool_choice, and in words for
+ * servers that ignore tool_choice; a report given as JSON text is accepted when it validates) so an
+ * answer always comes. Any failure (API errors after the SDK's retries, budget, an invalid report
+ * twice) falls back to the deterministic report, which says why: an AI outage never swallows an alert.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import * as z from 'zod';
@@ -17,12 +18,14 @@ import type { ToolSpec } from '../tools/types.ts';
 import { deterministicReport } from './deterministic.ts';
 import { enrichedReport } from './enrich.ts';
 import type { Triager } from './index.ts';
-import { SUBMIT_TOOL, systemPrompt, incidentMessage, reportInput, untrusted, type ReportInput } from './prompt.ts';
+import { SUBMIT_TOOL, systemPrompt, incidentMessage, lastTurnRequest, reportInput, untrusted, type ReportInput } from './prompt.ts';
 import type { Report, TriageCost } from './report.ts';
 
 export interface AgentSettings {
   apiKey: string;
   baseURL?: string;
+  /** a model that costs nothing per token (one's own server): no price, "local" in the footer */
+  local: boolean;
   model: string;
   maxTurns: number;
   maxToolCalls: number;
@@ -70,7 +73,7 @@ export class AiTriager implements Triager {
       this.metrics.triageOutcome.inc({ outcome: 'ai' });
       return { ...this.#report(incident, answer, usage, turns, calls), triage: this.#cost(usage) };
     } catch (e) {
-      const why = e instanceof Fallback ? e.message : describeApiError(e);
+      const why = e instanceof Fallback ? e.message : describeApiError(e, serverName(this.s));
       this.metrics.triageOutcome.inc({ outcome: 'fallback' });
       this.log.warn({ incident: incident.id, err: why }, 'AI triage failed; sending the deterministic report');
       const report = await enrichedReport(incident, tools, this.audit, [`AI triage failed (${why}); this report is built from the alert and labwatch's default checks.`]);
@@ -97,6 +100,7 @@ export class AiTriager implements Triager {
       const spent = usage.input + usage.output + usage.cacheWrite + usage.cacheRead;
       if (spent > this.s.tokenBudget) throw new Fallback(`token budget of ${this.s.tokenBudget} exhausted`);
       const last = turn === this.s.maxTurns || calls >= this.s.maxToolCalls;
+      if (last) withText(messages, lastTurnRequest());
       const response = await this.#client.messages.create(
         {
           model: this.s.model,
@@ -121,13 +125,19 @@ export class AiTriager implements Triager {
           const parsed = reportInput.safeParse(use.input);
           if (parsed.success) return { answer: parsed.data, turns: turn, calls };
           if (++invalid >= 2) throw new Fallback('the model gave an invalid report twice');
-          results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `invalid report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Call ${SUBMIT_TOOL} again with a valid report.` });
+          results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `invalid report: ${issues(parsed.error)}. Call ${SUBMIT_TOOL} again with a valid report.` });
           continue;
         }
         results.push(await callForModel(use, { byName, seen, made: calls++, maxCalls: this.s.maxToolCalls, maxBytes: this.s.toolResultBytes, audit: this.audit, scrub: this.#scrub, caller: 'triage', incident: incident.id }));
       }
       if (uses.length === 0) {
-        messages.push({ role: 'user', content: [{ type: 'text', text: `Call ${SUBMIT_TOOL} now with your report.` }] });
+        // Servers that ignore tool_choice: the model may answer with the report as JSON text.
+        const asText = reportFromText(response.content);
+        if (asText?.success) return { answer: asText.data, turns: turn, calls };
+        if (last) throw new Fallback(asText ? `the model's last answer was not a valid report (${issues(asText.error)})` : 'the model answered the last turn in words, without a report');
+        if (asText && ++invalid >= 2) throw new Fallback('the model gave an invalid report twice');
+        const text = asText ? `invalid report: ${issues(asText.error)}. Call ${SUBMIT_TOOL} again with a valid report.` : `Call ${SUBMIT_TOOL} now with your report.`;
+        messages.push({ role: 'user', content: [{ type: 'text', text }] });
         continue;
       }
       messages.push({ role: 'user', content: results });
@@ -135,17 +145,21 @@ export class AiTriager implements Triager {
     throw new Fallback(`no report after ${this.s.maxTurns} turns`);
   }
 
-  #cost(u: Usage): TriageCost {
+  /** US$ by the price table; 0 for a local model (its token counts are the server's estimate anyway). */
+  #usd(u: Usage): number {
+    if (this.s.local) return 0;
     const p = this.s.prices;
-    const usd = (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
+    return (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
+  }
+
+  #cost(u: Usage): TriageCost {
+    const usd = this.#usd(u);
     this.metrics.triageCost.inc(usd);
-    return { model: this.s.model, tokens: { ...u }, costUsd: Math.round(usd * 1e6) / 1e6 };
+    return { model: this.s.model, tokens: { ...u }, costUsd: Math.round(usd * 1e6) / 1e6, ...(this.s.local ? { local: true } : {}) };
   }
 
   #report(incident: Incident, a: ReportInput, u: Usage, turns: number, calls: number): Report {
     const base = deterministicReport(incident);
-    const p = this.s.prices;
-    const cost = (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
     return {
       ...base,
       producer: 'ai',
@@ -155,7 +169,9 @@ export class AiTriager implements Triager {
       actions: a.actions,
       notes: [
         ...(a.not_checked.length ? [`Not checked: ${a.not_checked.join('; ')}.`] : []),
-        `Investigated by Claude (${this.s.model}): ${turns} turns, ${calls} tool calls; tokens ${u.input} in, ${u.output} out, ${u.cacheRead} cache read, ${u.cacheWrite} cache write; about $${cost.toFixed(4)}.`,
+        this.s.local
+          ? `Investigated by ${this.s.model}, a local model: ${turns} turns, ${calls} tool calls; about ${u.input} tokens in, ${u.output} out (as the server counts them); local, no cost.`
+          : `Investigated by Claude (${this.s.model}): ${turns} turns, ${calls} tool calls; tokens ${u.input} in, ${u.output} out, ${u.cacheRead} cache read, ${u.cacheWrite} cache write; about $${this.#usd(u).toFixed(4)}.`,
       ],
     };
   }
@@ -177,11 +193,44 @@ function markLatest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[
 }
 
 /** An API failure in words for the report: which error, after the SDK's retries. */
-export function describeApiError(e: unknown): string {
-  if (e instanceof Anthropic.APIConnectionTimeoutError) return 'the Anthropic API did not answer in time';
-  if (e instanceof Anthropic.APIConnectionError) return 'the Anthropic API could not be reached';
-  if (e instanceof Anthropic.APIError) return `the Anthropic API answered ${e.status ?? '?'}${e.status === 529 ? ' (overloaded)' : e.status === 429 ? ' (rate limited)' : ''} after retries`;
+export function describeApiError(e: unknown, server = 'the Anthropic API'): string {
+  if (e instanceof Anthropic.APIConnectionTimeoutError) return `${server} did not answer in time`;
+  if (e instanceof Anthropic.APIConnectionError) return `${server} could not be reached`;
+  if (e instanceof Anthropic.APIError) return `${server} answered ${e.status ?? '?'}${e.status === 529 ? ' (overloaded)' : e.status === 429 ? ' (rate limited)' : ''} after retries`;
   return (e as Error).message;
+}
+
+/** Who answers, in words: a local server by its host (never the whole URL, which could carry a password). */
+export function serverName(s: Pick<AgentSettings, 'local' | 'baseURL'>): string {
+  return s.local && s.baseURL ? `the local model server ${new URL(s.baseURL).host}` : 'the Anthropic API';
+}
+
+/** Appends words to the newest (user) message: tool results stay first, as the API wants. */
+export function withText(messages: Anthropic.MessageParam[], text: string): void {
+  const m = messages.at(-1);
+  if (!m) return;
+  const blocks: Anthropic.ContentBlockParam[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : [...m.content];
+  messages[messages.length - 1] = { ...m, content: [...blocks, { type: 'text', text }] } as Anthropic.MessageParam;
+}
+
+const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+
+/**
+ * The report when the model wrote it as JSON text (bare, or fenced as ```json) instead of calling
+ * submit_report; null when the text holds no JSON object at all.
+ */
+function reportFromText(content: Anthropic.ContentBlock[]): z.ZodSafeParseResult<ReportInput> | null {
+  const text = content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n');
+  const fenced = /```(?:json)?\s*\n([\s\S]*?)\n\s*```/.exec(text)?.[1];
+  const candidate = fenced ?? text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
+  if (!candidate.trim().startsWith('{')) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(candidate);
+  } catch {
+    return null;
+  }
+  return reportInput.safeParse(json);
 }
 
 /** The tools as the API wants them (JSON Schema from zod), optionally with submit_report last. */

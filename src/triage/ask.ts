@@ -6,8 +6,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { makeScrubber } from '../telemetry/log.ts';
 import type { AuditLog } from '../tools/audit.ts';
 import type { ToolSpec } from '../tools/types.ts';
-import { callForModel, toolDefinitions, type AgentSettings } from './agent.ts';
-import { askPrompt } from './prompt.ts';
+import { callForModel, toolDefinitions, withText, type AgentSettings } from './agent.ts';
+import { ASK_LAST_TURN, askPrompt } from './prompt.ts';
 
 export interface AskResult {
   answer: string;
@@ -33,12 +33,13 @@ export async function ask(
   const tokens = { input: 0, output: 0 };
   for (let turn = 1; turn <= s.maxTurns; turn++) {
     const last = turn === s.maxTurns || ctx.made >= s.maxToolCalls;
+    if (last) withText(messages, ASK_LAST_TURN);
     const r = await client.messages.create({
       model: s.model,
       max_tokens: s.maxTokens,
       system: [{ type: 'text', text: askPrompt(tools), cache_control: { type: 'ephemeral' } }],
       tools: defs,
-      // The last turn allows no tools: an answer always comes.
+      // The last turn allows no tools (in words too, for servers that ignore tool_choice): an answer always comes.
       tool_choice: last ? { type: 'none' } : { type: 'auto' },
       messages,
     });
@@ -46,9 +47,10 @@ export async function ask(
     tokens.output += r.usage.output_tokens;
     messages.push({ role: 'assistant', content: r.content });
     const uses = r.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
-    if (uses.length === 0) {
+    // A server that ignored tool_choice may still call tools on the last turn: what it said is the answer.
+    if (uses.length === 0 || last) {
       const answer = r.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
-      return { answer, turns: turn, calls: ctx.made, tokens };
+      return { answer: answer || (uses.length ? '(no answer within the turn budget)' : answer), turns: turn, calls: ctx.made, tokens };
     }
     const results: Anthropic.ToolResultBlockParam[] = [];
     for (const use of uses) {

@@ -5,7 +5,13 @@ import { duration } from '../config/parts.ts';
 export const anthropicConfig = z
   .strictObject({
     api_key_file: z.string().optional(),
+    /** another server that speaks the Messages API (Ollama, llama.cpp, vLLM, LiteLLM's proxy); no key needed then */
     base_url: z.string().url().optional(),
+    /**
+     * A model that costs nothing per token: reports say "local" instead of a price. Default: true when
+     * base_url is set and no API key is (a server you run yourself); a keyed proxy may be paid, so say so.
+     */
+    local: z.boolean().optional(),
     model: z.string().default('claude-sonnet-5-5'),
     max_turns: z.number().int().min(2).max(40).default(8),
     max_tool_calls: z.number().int().min(0).max(60).default(12),

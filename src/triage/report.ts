@@ -66,6 +66,8 @@ export interface Report {
 export interface TriageCost {
   model: string;
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
-  /** US$, from the price table in config */
+  /** US$, from the price table in config; 0 for a local model */
   costUsd: number;
+  /** a model on one's own server: no price, and its token counts are the server's estimate */
+  local?: true;
 }

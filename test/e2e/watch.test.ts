@@ -224,7 +224,7 @@ describe('a drive degrading 0 → 4 → 12 reallocated sectors, watched by the d
     assert.equal(lab.ntfy.published[1]!.headers.priority, '5');
     // Without an API key, the report carries labwatch's default check of the drive (smartctl, really run).
     assert.match(mail.parsed.text ?? '', /disk:REDACTED WDC WD20EFRX-68EUZN0 state ok\n\s+\S*/);
-    assert.match(mail.parsed.text ?? '', /AI triage is off \(no Anthropic API key configured\); this report is built from the alert and labwatch's default checks\./);
+    assert.match(mail.parsed.text ?? '', /AI triage is off \(no Anthropic API key or anthropic.base_url configured\); this report is built from the alert and labwatch's default checks\./);
 
     await poll(12, 3);
     await poll(12, 4);

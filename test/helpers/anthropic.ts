@@ -2,6 +2,8 @@
  * A scripted stand-in for the Anthropic Messages API on loopback: the real SDK talks to it. Each
  * POST /v1/messages takes the next scripted step and every request is recorded, so tests can
  * assert what labwatch sent (tools, cache_control, untrusted blocks, no secrets).
+ * `{ local: true }` behaves like the local back-ends (Ollama, llama.cpp, vLLM, LiteLLM): no cache
+ * usage fields in its answers; like them it ignores tool_choice and any key (as this stand-in always does).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { closeServer, listenLoopback } from './loopback.ts';
@@ -9,6 +11,8 @@ import { closeServer, listenLoopback } from './loopback.ts';
 export type Step =
   | { toolUse: { name: string; input: unknown }[]; text?: string }
   | { text: string }
+  /** the report written as JSON text instead of a submit_report call, as local models do */
+  | { json: unknown; fenced?: boolean }
   | { status: number; type: string }
   | { hang: true };
 
@@ -31,7 +35,7 @@ export class ScriptedAnthropic {
   #n = 0;
   url = '';
 
-  constructor() {
+  constructor(private readonly opts: { local?: boolean } = {}) {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -46,6 +50,10 @@ export class ScriptedAnthropic {
         }
         const content: unknown[] = [];
         if ('text' in step && step.text) content.push({ type: 'text', text: step.text });
+        if ('json' in step) {
+          const json = JSON.stringify(step.json, null, 1);
+          content.push({ type: 'text', text: step.fenced ? `Here is the report:\n\n\`\`\`json\n${json}\n\`\`\`` : json });
+        }
         if ('toolUse' in step)
           for (const t of step.toolUse) content.push({ type: 'tool_use', id: `toolu_${++this.#n}`, name: t.name, input: t.input });
         res.writeHead(200, { 'Content-Type': 'application/json', 'request-id': `req_${this.#n}` }).end(
@@ -57,7 +65,9 @@ export class ScriptedAnthropic {
             content,
             stop_reason: 'toolUse' in step ? 'tool_use' : 'end_turn',
             stop_sequence: null,
-            usage: { input_tokens: 1000, output_tokens: 100, cache_creation_input_tokens: this.requests.length === 1 ? 900 : 0, cache_read_input_tokens: this.requests.length > 1 ? 900 : 0 },
+            usage: this.opts.local
+              ? { input_tokens: 1000, output_tokens: 100 }
+              : { input_tokens: 1000, output_tokens: 100, cache_creation_input_tokens: this.requests.length === 1 ? 900 : 0, cache_read_input_tokens: this.requests.length > 1 ? 900 : 0 },
           }),
         );
       });

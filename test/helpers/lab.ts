@@ -37,6 +37,8 @@ export interface LabOptions {
   queue?: { attempts: number; backoff: string };
   /** the anthropic: block (e.g. base_url of a scripted API); the key comes from a file */
   anthropic?: Record<string, unknown>;
+  /** the API key written to anthropic.api_key_file (default: a fake one, for scripted APIs); false: no key (a local model behind base_url alone) */
+  anthropicKey?: string | false;
   /** the SMTP password labwatch is given (default: the right one) */
   smtpPassword?: string;
   /** extra keys inside the notify: block, e.g. quiet_hours; group_wait and group_interval are 0s (every change reported at once) unless given */
@@ -105,7 +107,7 @@ queue:
   attempts: ${opts.queue?.attempts ?? 6}
   backoff: ${opts.queue?.backoff ?? '100ms'}
   shutdown_timeout: 5s
-${opts.anthropic ? `anthropic:\n  api_key_file: ${file('anthropic-key', SECRETS.anthropicKey)}\n${Object.entries(opts.anthropic).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}` : ''}
+${opts.anthropic ? `anthropic:\n${opts.anthropicKey === false ? '' : `  api_key_file: ${file('anthropic-key', opts.anthropicKey ?? SECRETS.anthropicKey)}\n`}${Object.entries(opts.anthropic).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}` : ''}
 log:
   level: debug
 audit:

@@ -76,9 +76,22 @@ test('the last turn allows no tools, so an answer always comes', async () => {
 test('without a key it says so in one line and exits 1; an API failure is named', async () => {
   const none = await labwatch(['ask', 'anything?', '--config', config(false)]);
   assert.equal(none.code, 1);
-  assert.equal(none.stderr.trim(), 'labwatch ask needs an Anthropic API key: set anthropic.api_key_file or ANTHROPIC_API_KEY');
+  assert.equal(none.stderr.trim(), 'labwatch ask needs a model: set anthropic.api_key_file or ANTHROPIC_API_KEY, or anthropic.base_url for a local one');
   api.script({ status: 529, type: 'overloaded_error' }, { status: 529, type: 'overloaded_error' }, { status: 529, type: 'overloaded_error' });
   const down = await labwatch(['ask', 'anything?', '--config', config(true)]);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /labwatch ask: the Anthropic API answered 529 \(overloaded\) after retries/);
+});
+
+test('with a local model (base_url, no key) the last turn asks in words, and an answer comes even when tool_choice is ignored', async () => {
+  const p = join(dir, 'local.yaml');
+  writeFileSync(p, readFileSync(config(false), 'utf8') + `anthropic:\n  base_url: ${api.url}\n  model: qwen3:30b\n  max_turns: 2\n`);
+  // The server ignores tool_choice "none": on the last turn the model calls a tool anyway, next to its answer.
+  api.script({ toolUse: [{ name: 'smart_list_drives', input: {} }] }, { toolUse: [{ name: 'smart_drive_health', input: { drive: 'MSK423Y20S3HBC' } }], text: 'Drive MSK423Y20S3HBC is failing: replace it.' });
+  const r = await labwatch(['ask', 'how are my disks?', '--config', p]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'Drive MSK423Y20S3HBC is failing: replace it.');
+  assert.doesNotMatch(r.stderr, /smart_drive_health/, 'no tool runs after the last turn');
+  assert.match(JSON.stringify(api.requests[1]!.body.messages.at(-1)), /This is the last turn: answer now in plain text/);
+  assert.equal(api.requests[1]!.headers.authorization, 'Bearer labwatch-no-key');
 });
