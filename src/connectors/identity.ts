@@ -45,6 +45,17 @@ export function labGroupKey(host: string, groupOrSubject: string): string {
   return `watch:${host}|${groupOrSubject}`;
 }
 
+/**
+ * The host a Prometheus `instance` names: "nas:9100" → "nas"; "[fd00::2]:9100" → "fd00::2". The
+ * PromQL collector and alerts use the same words, so a series and an alert about it share a group.
+ */
+export function hostOfInstance(instance: string | undefined): string | undefined {
+  if (!instance) return undefined;
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
+  if (v6) return v6[1];
+  return instance.replace(/:\d+$/, '') || undefined;
+}
+
 /** Is this a lab group (one subject on one host), which a subject's recorded group may replace? */
 export function isLabGroupKey(key: string): boolean {
   return key.startsWith('watch:');

@@ -46,7 +46,7 @@ export function subjectOf(r: Report, max = 250): string {
 }
 
 function footer(r: Report): string[] {
-  const producer = r.producer === 'ai' ? 'investigated by Claude' : 'deterministic report';
+  const producer = r.producer !== 'ai' ? 'deterministic report' : r.triage?.local ? `investigated by ${r.triage.model} (local)` : 'investigated by Claude';
   return [`labwatch · incident ${r.incidentId} · revision ${r.revision} · ${producer}`, ...r.notes];
 }
 
@@ -148,9 +148,46 @@ export function truncateUtf8(s: string, limit: number, marker = '\n… (truncate
   return buf.subarray(0, end).toString('utf8') + marker;
 }
 
-/** Markdown special characters in alert text are escaped: it is data, not formatting (nor an image to fetch). */
+/**
+ * A bare http(s) URL in text, up to a space, quote or angle bracket; trailing sentence
+ * punctuation and a closing bracket it did not open are not part of it (as GFM's autolinks).
+ * It also ends before `](` or `![`, so no link or image can be smuggled in unescaped.
+ */
+const BARE_URL = /https?:\/\/[^\s<>"'`]+/g;
+
+function urlEnd(url: string): number {
+  const smuggled = url.search(/\]\(|!\[/);
+  let end = smuggled >= 0 ? smuggled : url.length;
+  for (;;) {
+    const last = url[end - 1];
+    if (last && '.,;:!?*_~'.includes(last)) end--;
+    else if (last && ')]}'.includes(last)) {
+      const open = { ')': '(', ']': '[', '}': '{' }[last]!;
+      const body = url.slice(0, end);
+      if (body.split(open).length >= body.split(last).length) break;
+      end--;
+    } else break;
+  }
+  return end;
+}
+
+const escapeText = (s: string) => s.replace(/([\\`*_{}[\]()#+\-.!|>~<])/g, '\\$1');
+
+/**
+ * Markdown special characters in alert text are escaped: it is data, not formatting (nor an image
+ * to fetch). URLs in it are left byte for byte: `prometheus\.lab` or `node\_filesystem` is a
+ * broken link in a client that shows the text as it is, and markdown renderers autolink them.
+ */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/([\\`*_{}[\]()#+\-.!|>~<])/g, '\\$1');
+  let out = '';
+  let from = 0;
+  for (const m of s.matchAll(BARE_URL)) {
+    const url = m[0].slice(0, urlEnd(m[0]));
+    if (!/^https?:\/\/[^/?#]/.test(url)) continue;
+    out += escapeText(s.slice(from, m.index)) + url;
+    from = m.index + url.length;
+  }
+  return out + escapeText(s.slice(from));
 }
 
 /** A URL as a markdown autolink: `<…>` cannot hold spaces or '>', so those are percent-encoded. */

@@ -16,6 +16,7 @@ import type { Anomaly, Link } from '../types.ts';
 import { issueMessage, issuePath } from '../../util/zod.ts';
 import { LIMITS, TRUNCATED_ANNOTATION, capSet, type OnTruncated } from '../limits.ts';
 import { PayloadError, type WebhookIntake } from '../types.ts';
+import { labSubjectOfAlert } from './subjects.ts';
 
 /**
  * A label set: string values by name. Built with Object.fromEntries, so every name the sender used
@@ -88,7 +89,7 @@ export type AlertmanagerPayload = z.infer<typeof payloadSchema> & {
 const HOST_LABELS = ['host', 'hostname', 'nodename', 'node', 'instance', 'server'];
 
 /** The labels labwatch reads, kept first when an alert has more than LIMITS.labelsPerAlert. */
-const READ_LABELS = ['alertname', 'severity', 'instance', 'job', 'serial_number', 'serial', ...HOST_LABELS];
+const READ_LABELS = ['alertname', 'severity', 'instance', 'job', 'serial_number', 'serial', 'mountpoint', 'zpool', 'pool', ...HOST_LABELS];
 const READ_ANNOTATIONS = ['summary', 'message', 'title', 'description', 'runbook_url', 'runbook', 'dashboard_url', 'dashboard'];
 
 /** A label of the set, only if it is its own (never Object.prototype's `constructor`). */
@@ -213,14 +214,16 @@ export function alertsToAnomalies(payload: AlertmanagerPayload, onTruncated: OnT
     }
     if (leftOut) annotations[TRUNCATED_ANNOTATION] = annotations[TRUNCATED_ANNOTATION] ? `${leftOut}; ${annotations[TRUNCATED_ANNOTATION]}` : leftOut;
     const rule = get(labels, 'alertname') ?? 'unnamed alert';
-    const host = hostOf(labels);
+    const labelHost = hostOf(labels);
     // An alert that names a disk by serial (smartctl_exporter's serial_number, node_exporter's
     // serial) is about disk:<serial>: it joins labwatch's own incident for that disk (or its pool).
+    // One naming a filesystem, pool or dead scrape target joins the collector's incident for it.
     const serial = get(labels, 'serial_number') ?? get(labels, 'serial');
-    const disk = serial && host ? `disk:${serial}` : undefined;
+    const lab = serial && labelHost ? { host: labelHost, subject: `disk:${serial}` } : labSubjectOfAlert(labels, labelHost, alert.generatorURL);
+    const host = lab?.host ?? labelHost;
     const instance = get(labels, 'instance');
     // Otherwise Alertmanager's groupKey: stable per route and group; old senders lack it.
-    const groupKey = disk ? labGroupKey(host, disk) : `alertmanager:${sentGroupKey ?? `${rule}|${instance ?? host}`}`;
+    const groupKey = lab ? labGroupKey(lab.host, lab.subject) : `alertmanager:${sentGroupKey ?? `${rule}|${instance ?? host}`}`;
     const endsAt = alert.endsAt && !isZeroTime(alert.endsAt) ? new Date(alert.endsAt.toUpperCase()).toISOString() : undefined;
     const description = get(annotations, 'description');
     return {
@@ -230,7 +233,7 @@ export function alertsToAnomalies(payload: AlertmanagerPayload, onTruncated: OnT
       source: 'alertmanager',
       rule,
       severity: normaliseSeverity(get(labels, 'severity')),
-      subject: disk ?? instance ?? host,
+      subject: lab?.subject ?? instance ?? host,
       host,
       summary: get(annotations, 'summary') ?? get(annotations, 'message') ?? get(annotations, 'title') ?? (host ? `${rule} on ${host}` : rule),
       ...(description ? { description } : {}),

@@ -11,16 +11,9 @@
 import type { Observation } from '../types.ts';
 import type { Collector, ReadingContext, RuleQuery } from '../types.ts';
 import { PrometheusError, type PrometheusClient, type QueryData } from './client.ts';
+import { hostOfInstance } from '../identity.ts';
 
 const SOURCE = 'prometheus';
-
-/** "nas:9100" → "nas"; "[fd00::2]:9100" → "fd00::2"; no instance → undefined. */
-function hostOfInstance(instance: string | undefined): string | undefined {
-  if (!instance) return undefined;
-  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
-  if (v6) return v6[1];
-  return instance.replace(/:\d+$/, '') || undefined;
-}
 
 /** A series' default subject: its instance (or job), then its other labels: "nas:9100/device=eth0". */
 function defaultSubject(labels: Record<string, string>): string {
