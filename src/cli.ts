@@ -107,6 +107,12 @@ program
   .action(lazy(async () => (await import('./cli/watch.ts')).observe));
 
 program
+  .command('demo')
+  .option('-c, --config <file>', 'YAML config file: its channels get the reports too (default: print them only)')
+  .description('see labwatch work in a minute: a real failing drive, degraded pool and alert replayed through the real daemon (needs Redis; no root, disks or API key)')
+  .action(lazy(async () => (await import('./cli/demo.ts')).demo));
+
+program
   .command('version')
   .description('print the labwatch version')
   .action(() => {
