@@ -69,7 +69,7 @@ const TS: Record<string, TsRule> = {
   'scsi-grown-defects-growing': { when: (_v, d) => d.grown_defects > 0, summary: (v, d, _r, s) => `${s}: grown defect list at ${v.grown_defects} (+${d.grown_defects})` },
   'smart-drive-unreadable': { when: (v) => v.state === 'error', summary: (v, _d, _r, s) => `labwatch cannot read SMART data of ${s}: ${v.error}` },
   'smart-drive-missing': { when: (v) => v.state === 'missing', summary: (v, _d, _r, s) => `${s} (${v.model}, last seen as ${v.device}) has disappeared` },
-  'zfs-pool-not-online': { when: (v) => v.state !== 'ONLINE', summary: (v) => `pool ${v.name} is ${v.state}${v.unhealthy_devices !== '' ? `: ${v.unhealthy_devices}` : ''}` },
+  'zfs-pool-not-online': { when: (v) => v.state !== 'ONLINE' || v.suspended === true, summary: (v) => `pool ${v.name} is ${v.state}${v.unhealthy_devices !== '' ? `: ${v.unhealthy_devices}` : ''}` },
   'zfs-device-not-online': { when: (v) => !FINE.has(v.state),
     summary: (v) => `${v.pool}: device ${v.name} is ${v.state}${v.note !== '' ? ` (${v.note})` : ''}${v.was_path !== '' ? `, was ${v.was_path}` : ''}` },
   'zfs-device-errors': { when: (v) => v.read_errors + v.write_errors + v.checksum_errors > 0, esc: (_v, d) => d.read_errors > 0 || d.write_errors > 0 || d.checksum_errors > 0,
@@ -105,7 +105,8 @@ const hdd = (dev: string, serial: string, over: V = {}): V => ({ ...okDrive, dev
 const ssd = (dev: string, serial: string): V => ({ ...hdd(dev, serial), drive_class: 'ssd', model: 'Samsung SSD 860 EVO 500GB', temperature_c: 31, capacity_bytes: 500_107_862_016 });
 const nvme = (dev: string, serial: string, over: V = {}): V => ({ ...okDrive, device: dev, type: 'nvme', drive_class: 'nvme', serial, model: 'Samsung SSD 970 EVO Plus 1TB', protocol: 'NVMe',
   temperature_c: 41, power_on_hours: 9_800, capacity_bytes: 1_000_204_886_016, critical_warning: 0, media_errors: 0, percentage_used: 12, available_spare: 100, available_spare_threshold: 10, unsafe_shutdowns: 9, ...over });
-const pool = (name: string, over: V = {}): V => ({ name, state: 'ONLINE', status: '', scan_kind: 'scrub', scan_state: 'finished', scan_text: 'scrub repaired 0B in 09:12:44 with 0 errors',
+const pool = (name: string, over: V = {}): V => ({ name, state: 'ONLINE', status: '', action: '', see: '', msgid: '', msg_meaning: '', msg_action: '', suspended: false,
+  data_at_risk: false, risk: '', shared_cause: '', aux_devices: '', errors_unavailable: '', scan_kind: 'scrub', scan_state: 'finished', scan_text: 'scrub repaired 0B in 09:12:44 with 0 errors',
   resilvering: false, scrub_running: false, read_errors: 0, write_errors: 0, checksum_errors: 0, vdev_errors: 0, unhealthy_devices: '', data_errors: 0, permanent_error_files: 0, permanent_errors: '',
   last_scrub_errors: 0, scrub_age_days: 2.1, capacity_pct: 41, fragmentation_pct: 9, size_bytes: 2e12, alloc_bytes: 8.2e11, free_bytes: 1.18e12, ...over });
 const vdev = (p: string, name: string, parent: string, over: V = {}): V => ({ pool: p, name, device_kind: 'disk', class: 'data', parent, state: 'ONLINE', note: '', was_path: '', resilvering: false,

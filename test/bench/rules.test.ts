@@ -44,5 +44,5 @@ test('a rule added without a TypeScript version is benchmarked in CEL alone, not
   const r = await smoke('--rules', dir);
   assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
   assert.match(r.stdout, /host-memory-high +on 1 observations of the round, held on 1/);
-  assert.match(r.stdout, /CEL-only \(no TypeScript version in bench\/rules\.ts\): conditions [\d.]+ ns per rule eval over 1 evals per round/);
+  assert.match(r.stdout, /CEL-only \(no TypeScript version in bench\/rules\.ts\): conditions [\d.]+ ns per rule eval over \d+ evals per round/);
 });
