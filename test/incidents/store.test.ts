@@ -1,5 +1,5 @@
 /** The incident store and intake against real Redis: atomic commits, the outbox, nothing lost. */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -8,30 +8,18 @@ import { Intake } from '../../src/incidents/intake.ts';
 import { IncidentStore } from '../../src/incidents/store.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
-import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { twoConnections } from '../helpers/two-processes.ts';
 import { MIXED_AM09, FIRING_AM021 } from '../helpers/payloads.ts';
 
 const prefix = `lwtest-store-${randomBytes(3).toString('hex')}`;
 const of = (body: string) => alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(body)));
 const silent = createLogger({ level: 'silent' });
-let a: Redis;
-let b: Redis;
-
-before(() => {
-  a = new Redis(TEST_REDIS_URL);
-  b = new Redis(TEST_REDIS_URL);
-});
-after(async () => {
-  const keys = await a.keys(`${prefix}*`);
-  if (keys.length) await a.del(...keys);
-  a.disconnect();
-  b.disconnect();
-});
+const redis = twoConnections(prefix);
 
 test('two processes updating one group at once lose neither update', async () => {
   const p = `${prefix}-cas`;
-  const storeA = new IncidentStore(a, p, 3600);
-  const storeB = new IncidentStore(b, p, 3600);
+  const storeA = new IncidentStore(redis.a, p, 3600);
+  const storeB = new IncidentStore(redis.b, p, 3600);
   const [firing, other] = of(MIXED_AM09);
   const second = { ...other!, status: 'firing' as const };
   await storeA.ingest([firing!]);
@@ -55,7 +43,7 @@ test('two processes updating one group at once lose neither update', async () =>
 
 test('a revision committed while the queue is unreachable is queued by the sweeper, exactly once', async () => {
   const p = `${prefix}-outbox`;
-  const store = new IncidentStore(a, p, 3600);
+  const store = new IncidentStore(redis.a, p, 3600);
   const queued: string[] = [];
   let queueUp = false;
   const intake = new Intake(
@@ -85,7 +73,7 @@ test('a revision committed while the queue is unreachable is queued by the sweep
 
 test('after a new incident opens in the group, repeats count towards it, not the old one', async () => {
   const p = `${prefix}-reopen`;
-  const store = new IncidentStore(a, p, 3600);
+  const store = new IncidentStore(redis.a, p, 3600);
   const resolvedBody = FIRING_AM021.replace(/"status":"firing"/g, '"status":"resolved"');
   const old = (await store.ingest(of(FIRING_AM021)))!.incident!;
   await store.ingest(of(resolvedBody));
@@ -99,19 +87,19 @@ test('after a new incident opens in the group, repeats count towards it, not the
 
 test('a resolved incident expires after the retention; a firing one does not', async () => {
   const p = `${prefix}-ttl`;
-  const store = new IncidentStore(a, p, 120);
+  const store = new IncidentStore(redis.a, p, 120);
   const firing = (await store.ingest(of(FIRING_AM021)))!.incident!;
-  assert.equal(await a.ttl(`${p}:incident:${firing.id}`), -1);
+  assert.equal(await redis.a.ttl(`${p}:incident:${firing.id}`), -1);
   const resolvedBody = FIRING_AM021.replace(/"status":"firing"/g, '"status":"resolved"');
   await store.ingest(of(resolvedBody));
-  const ttl = await a.ttl(`${p}:incident:${firing.id}`);
+  const ttl = await redis.a.ttl(`${p}:incident:${firing.id}`);
   assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
   assert.deepEqual(await store.countByState(), { firing: 0, resolved: 1 });
 });
 
 test('unchanged repeats are recorded as sightings; a changed text is stored; neither makes a revision', async () => {
   const p = `${prefix}-repeat`;
-  const store = new IncidentStore(a, p, 3600);
+  const store = new IncidentStore(redis.a, p, 3600);
   const first = (await store.ingest(of(FIRING_AM021), new Date('2026-11-24T10:00:00Z')))!.incident!;
   for (let i = 1; i <= 3; i++) {
     const r = (await store.ingest(of(FIRING_AM021), new Date(`2026-11-24T10:0${i}:00Z`)))!;
@@ -139,10 +127,10 @@ test('unchanged repeats are recorded as sightings; a changed text is stored; nei
 
 test('a group whose repeat-tracking hash is missing heals on its next write, and repeats are fast again', async () => {
   const p = `${prefix}-heal`;
-  const store = new IncidentStore(a, p, 3600);
+  const store = new IncidentStore(redis.a, p, 3600);
   const inc = (await store.ingest(of(FIRING_AM021)))!.incident!;
-  const content = (await a.keys(`${p}:content:*`))[0]!;
-  await a.del(content); // as after an upgrade from a layout without it, or a partial restore
+  const content = (await redis.a.keys(`${p}:content:*`))[0]!;
+  await redis.a.del(content); // as after an upgrade from a layout without it, or a partial restore
   const slow = (await store.ingest(of(FIRING_AM021)))!;
   assert.ok(slow.incident, 'without the hash, the repeat is written the slow way');
   const fast = (await store.ingest(of(FIRING_AM021)))!;
@@ -152,7 +140,7 @@ test('a group whose repeat-tracking hash is missing heals on its next write, and
 
 test('news about one incident is due group_wait after it opened, then group_interval after each report; urgent news waits group_wait only', async () => {
   const p = `${prefix}-pace`;
-  const store = new IncidentStore(a, p, 3600, () => ({ waitMs: 10_000, intervalMs: 300_000 }));
+  const store = new IncidentStore(redis.a, p, 3600, () => ({ waitMs: 10_000, intervalMs: 300_000 }));
   const [x, y] = of(MIXED_AM09);
   const at = (s: number) => new Date(Date.parse('2026-12-02T10:00:00Z') + s * 1000);
   const opened = (await store.ingest([{ ...x!, status: 'firing', severity: 'warning' }], at(0)))!;

@@ -1,28 +1,16 @@
 /** Notify's own state, shared by every labwatch process on one Redis: each claim is won once. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { NotifyState } from '../../src/notify/state.ts';
-import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { twoConnections } from '../helpers/two-processes.ts';
 
 const prefix = `lwtest-notes-${randomBytes(3).toString('hex')}`;
-let a: Redis;
-let b: Redis;
-
-before(() => {
-  a = new Redis(TEST_REDIS_URL);
-  b = new Redis(TEST_REDIS_URL);
-});
-after(async () => {
-  const keys = await a.keys(`${prefix}*`);
-  if (keys.length) await a.del(...keys);
-  a.disconnect();
-  b.disconnect();
-});
+const redis = twoConnections(prefix);
 
 /** The same state as two processes see it, each over its own connection. */
-const twoProcesses = (p: string) => [new NotifyState(a, `${prefix}-${p}`, 3600), new NotifyState(b, `${prefix}-${p}`, 3600)] as const;
+const twoProcesses = (p: string) => [new NotifyState(redis.a, `${prefix}-${p}`, 3600), new NotifyState(redis.b, `${prefix}-${p}`, 3600)] as const;
 
 test('a reminder is claimed by one process only, however many sweep at once', async () => {
   const processes = twoProcesses('remind');

@@ -3,7 +3,7 @@
  * The two stages share nothing but Redis and the hand-off, so each side here runs over its own
  * connection, as two labwatch processes would.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -20,34 +20,22 @@ import { deterministicReport } from '../../src/triage/deterministic.ts';
 import { triageHandler } from '../../src/triage/job.ts';
 import type { Report } from '../../src/triage/report.ts';
 import { ReportStore } from '../../src/triage/reports.ts';
-import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { twoConnections } from '../helpers/two-processes.ts';
 import { FIRING_AM021 } from '../helpers/payloads.ts';
 
 const prefix = `lwtest-handoff-${randomBytes(3).toString('hex')}`;
 const silent = createLogger({ level: 'silent' });
 const ctx = (id: string): JobContext => ({ id, attemptsMade: 0, attempts: 3, postpone: async () => new Error('postponed') });
-let a: Redis;
-let b: Redis;
-
-before(() => {
-  a = new Redis(TEST_REDIS_URL);
-  b = new Redis(TEST_REDIS_URL);
-});
-after(async () => {
-  const keys = await a.keys(`${prefix}*`);
-  if (keys.length) await a.del(...keys);
-  a.disconnect();
-  b.disconnect();
-});
+const redis = twoConnections(prefix);
 
 test("the report triage saved is the one notify's job sends, read by another process", async () => {
   const p = `${prefix}-send`;
-  const incidents = new IncidentStore(a, p, 3600);
+  const incidents = new IncidentStore(redis.a, p, 3600);
   const opened = (await incidents.ingest(alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(FIRING_AM021)))))!;
   const handed: { view: Incident; report: Report }[] = [];
   const triage = triageHandler({
     store: incidents,
-    reports: new ReportStore(a, p, 3600),
+    reports: new ReportStore(redis.a, p, 3600),
     triager: { investigate: async (view) => ({ ...deterministicReport(view), summary: 'Made by triage in process A.' }) },
     announce: async (view, report) => void handed.push({ view, report }),
     requeue: async () => {},
@@ -62,7 +50,7 @@ test("the report triage saved is the one notify's job sends, read by another pro
   // Process B: only notify, with its own connection and stores.
   const sent: Message[] = [];
   const email: Notifier = { channel: 'email', send: async (m) => (sent.push(m), '<m1@lab>'), probe: async () => {}, close: async () => {} };
-  const notify = notifyHandler({ reports: new ReportStore(b, p, 3600), ledger: new DeliveryLedger(b, p, 3600), notifiers: new Map([['email', email]]), circuits: new Map(), log: silent, metrics: new Metrics() });
+  const notify = notifyHandler({ reports: new ReportStore(redis.b, p, 3600), ledger: new DeliveryLedger(redis.b, p, 3600), notifiers: new Map([['email', email]]), circuits: new Map(), log: silent, metrics: new Metrics() });
   await notify({ incidentId: opened.incidentId, revision: handed[0]!.view.revision, channel: 'email' }, ctx('notify-1'));
   assert.equal(sent.length, 1);
   assert.match(sent[0]!.text, /Made by triage in process A\./);
