@@ -2,7 +2,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { alertsToAnomalies, parseAlertmanagerPayload } from '../../src/connectors/alertmanager/webhook.ts';
 import { Intake } from '../../src/incidents/intake.ts';
 import { IncidentStore } from '../../src/incidents/store.ts';

@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { NotifyState } from '../../src/notify/state.ts';
 import { twoConnections } from '../helpers/two-processes.ts';
 
