@@ -9,7 +9,7 @@ import type { IncidentStore } from './store.ts';
  */
 export interface ReportsOf {
   getReport(id: string, revision: number): Promise<object | null>;
-  triageCost(id: string): Promise<{ investigations: number; usd: number } | null>;
+  triageCost(id: string): Promise<{ investigations: number; usd: number; local?: boolean } | null>;
 }
 
 const incidentId = z.string().regex(/^inc-[0-9a-f]{10}-[0-9a-z]{1,12}$/, 'an incident id like inc-0123456789-mwv0a5ue');
@@ -48,7 +48,7 @@ export function incidentTools(store: IncidentStore, reports: ReportsOf): ToolSpe
       const [report, triageCost] = await Promise.all([reports.getReport(id, reported), reports.triageCost(id)]);
       return ok(
         { incident: incident as unknown as Record<string, unknown>, report: (report ?? null) as unknown as Record<string, unknown>, triageCost },
-        `${id} ${incident.status} ${incident.title}${triageCost ? `; triage so far: ${triageCost.investigations} investigation(s), $${triageCost.usd.toFixed(4)}` : ''}`,
+        `${id} ${incident.status} ${incident.title}${triageCost ? `; triage so far: ${triageCost.investigations} investigation(s), ${triageCost.local && triageCost.usd === 0 ? 'by a local model, no cost' : `$${triageCost.usd.toFixed(4)}`}` : ''}`,
       );
     },
   });

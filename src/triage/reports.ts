@@ -17,6 +17,8 @@ interface CostSoFar {
   cacheWrite: number;
   usd: number;
   investigations: number;
+  /** made by a local model (no price): say so rather than "$0" */
+  local: boolean;
 }
 
 export class ReportStore {
@@ -41,6 +43,7 @@ export class ReportStore {
       const cost = this.#key('cost', report.incidentId);
       tx.hincrby(cost, 'input', t.tokens.input).hincrby(cost, 'output', t.tokens.output).hincrby(cost, 'cache_read', t.tokens.cacheRead)
         .hincrby(cost, 'cache_write', t.tokens.cacheWrite).hincrbyfloat(cost, 'usd', t.costUsd).hincrby(cost, 'investigations', 1).expire(cost, this.retentionSeconds);
+      if (t.local) tx.hset(cost, 'local', '1');
     }
     await tx.exec();
   }
@@ -55,7 +58,7 @@ export class ReportStore {
     const h = await this.redis.hgetall(this.#key('cost', id));
     if (!h.investigations) return null;
     const n = (k: string) => Number(h[k] ?? 0);
-    return { input: n('input'), output: n('output'), cacheRead: n('cache_read'), cacheWrite: n('cache_write'), usd: Math.round(n('usd') * 1e6) / 1e6, investigations: n('investigations') };
+    return { input: n('input'), output: n('output'), cacheRead: n('cache_read'), cacheWrite: n('cache_write'), usd: Math.round(n('usd') * 1e6) / 1e6, investigations: n('investigations'), local: h.local === '1' };
   }
 
   /** Keeps the incident as reported at its revision, in place of the previous report's copy. */

@@ -161,5 +161,10 @@ describe('the daemon with a local model and no key', () => {
     const costKey = (await lab.keys('cost:*'))[0]!;
     assert.equal((await lab.redis.hgetall(`${lab.prefix}:${costKey}`)).usd, '0');
     assert.match(await (await fetch(`${lab.url}/metrics`)).text(), /^labwatch_triage_cost_usd_total 0$/m);
+    // And incident_get, what Claude Desktop and `labwatch tools call` show, says local rather than a price.
+    const get = (await lab.daemon.hub.tools()).find((t) => t.name === 'incident_get')!;
+    const shown = await get.run({ id: costKey.slice('cost:'.length) }, AbortSignal.timeout(5000));
+    assert.match(shown.text, /triage so far: 1 investigation\(s\), by a local model, no cost/);
+    assert.doesNotMatch(shown.text, /\$0/);
   });
 });
