@@ -14,6 +14,14 @@
  *   rule's `target:<job>/<instance>` on the instance's host.
  */
 import { hostOfInstance } from '../identity.ts';
+import type { Anomaly } from '../types.ts';
+
+/** Where an alert joins labwatch's incidents, and the first steps for the thing it names. */
+interface LabSubject {
+  host: string;
+  subject: string;
+  actions?: NonNullable<Anomaly['actions']>;
+}
 
 /** Alert names that mean "Prometheus cannot scrape this target" whatever their expression. */
 const TARGET_DOWN_ALERTS = new Set(['InstanceDown', 'TargetDown', 'PrometheusTargetMissing']);
@@ -37,7 +45,7 @@ const own = (labels: Record<string, string>, k: string): string | undefined => (
  * own grouping. The host is the `instance`'s, as the PromQL collector names it; `labelHost` (the
  * alert's `host`, `hostname`… label) only when there is no instance.
  */
-export function labSubjectOfAlert(labels: Record<string, string>, labelHost: string, generatorURL: string | undefined): { host: string; subject: string } | undefined {
+export function labSubjectOfAlert(labels: Record<string, string>, labelHost: string, generatorURL: string | undefined): LabSubject | undefined {
   const alertname = own(labels, 'alertname') ?? '';
   const expr = exprOf(generatorURL);
   const instance = own(labels, 'instance');
@@ -45,10 +53,20 @@ export function labSubjectOfAlert(labels: Record<string, string>, labelHost: str
   if (!host) return undefined;
   const zfs = /zfs|zpool/i.test(alertname) || /zfs_/.test(expr);
   const pool = own(labels, 'zpool') ?? (zfs ? own(labels, 'pool') : undefined);
-  if (pool) return { host, subject: `pool:${pool}` };
+  if (pool)
+    return { host, subject: `pool:${pool}`, actions: [{ text: `Read ZFS's own diagnosis on ${host}: zpool status -xv ${pool}, and follow its action line`, urgency: 'now' }] };
   const mount = own(labels, 'mountpoint');
-  if (mount) return { host, subject: `fs:${mount}` };
+  if (mount)
+    return { host, subject: `fs:${mount}`, actions: [{ text: `Find what fills ${mount} on ${host} (du -xh ${mount} | sort -h | tail) and free space, or grow the filesystem`, urgency: 'soon' }] };
   const job = own(labels, 'job');
-  if (job && instance && (TARGET_DOWN_ALERTS.has(alertname) || UP_IS_ZERO.test(expr.trim()))) return { host, subject: `target:${job}/${instance}` };
+  if (job && instance && (TARGET_DOWN_ALERTS.has(alertname) || UP_IS_ZERO.test(expr.trim())))
+    return {
+      host,
+      subject: `target:${job}/${instance}`,
+      actions: [
+        { text: `Check that the exporter at ${instance} (job ${job}) is running and answers: curl -s http://${instance}/metrics | head; start it if it stopped`, urgency: 'now' },
+        { text: `If it answers there, check what stands between Prometheus and ${instance}: firewall, DNS, the scrape config of job ${job}`, urgency: 'soon' },
+      ],
+    };
   return undefined;
 }

@@ -240,6 +240,8 @@ export function alertsToAnomalies(payload: AlertmanagerPayload, onTruncated: OnT
       labels,
       annotations,
       links: linksOf(alert, annotations, payload.externalURL),
+      // Steps for what the alert names, when labwatch knows the thing (a target, a filesystem, a pool).
+      ...(alert.status === 'firing' && lab && 'actions' in lab && lab.actions ? { actions: lab.actions } : {}),
       status: alert.status,
       startsAt: new Date(alert.startsAt.toUpperCase()).toISOString(),
       ...(endsAt ? { endsAt } : {}),

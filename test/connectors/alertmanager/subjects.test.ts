@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alertsToAnomalies, parseAlertmanagerPayload } from '../../../src/connectors/alertmanager/webhook.ts';
+import { readFixture } from '../../helpers/fixtures.ts';
 import { FIRING_AM021 } from '../../helpers/payloads.ts';
 
 /** The real 0.21 body with the alert's labels and generatorURL expression replaced. */
@@ -53,4 +54,17 @@ test("other alerts keep Alertmanager's grouping: kube-prometheus' TargetDown (pe
 test("the host is the instance's (as the PromQL rules name it) even when a host label says more; a host label alone serves without an instance", () => {
   assert.equal(alertOf({ alertname: 'HostOutOfDiskSpace', instance: 'nas:9100', host: 'nas.lan', mountpoint: '/' }).groupKey, 'watch:nas|fs:/');
   assert.equal(alertOf({ alertname: 'DiskAlmostFull', hostname: 'nas', mountpoint: '/' }).groupKey, 'watch:nas|fs:/');
+});
+
+test('an alert about a thing labwatch knows carries its first steps while it fires; other alerts and resolutions carry none', () => {
+  const real = readFixture('alertmanager', 'webhook-v4-prometheus-target-missing-firing-am0.25.json');
+  const [down] = alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(real)));
+  assert.equal(down!.subject, 'target:nas-node/127.0.0.1:19100');
+  assert.deepEqual(down!.actions?.map((a) => a.urgency), ['now', 'soon']);
+  assert.match(down!.actions![0]!.text, /exporter at 127\.0\.0\.1:19100 \(job nas-node\) is running .*curl -s http:\/\/127\.0\.0\.1:19100\/metrics/);
+  const [back] = alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(readFixture('alertmanager', 'webhook-v4-prometheus-target-missing-resolved-am0.25.json'))));
+  assert.equal(back!.status, 'resolved');
+  assert.equal(back!.actions, undefined);
+  const [other] = alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(FIRING_AM021)));
+  assert.equal(other!.actions, undefined, 'an alert labwatch cannot place keeps its own words only');
 });
