@@ -56,7 +56,7 @@ test('what an earlier labwatch wrote to Redis is read by the stage that owns it 
   const reports = new ReportStore(redis, p, 3600);
   assert.deepEqual(await reports.getReport(id, 2), report);
   assert.equal((await reports.getReport(id, 2, 'again1'))?.kind, 'reminder');
-  assert.deepEqual(await reports.triageCost(id), { input: 1200, output: 300, cacheRead: 900, cacheWrite: 100, usd: 0.0123, investigations: 1 });
+  assert.deepEqual(await reports.triageCost(id), { input: 1200, output: 300, cacheRead: 900, cacheWrite: 100, usd: 0.0123, investigations: 1, local: false });
   assert.deepEqual(await reports.getRevision(id, 2), snapshot);
 
   const notes = new NotifyState(redis, p, 3600);
