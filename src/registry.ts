@@ -60,6 +60,11 @@ const READY_TIMEOUT_MS = 3_000;
 /** How long a system's answer (or silence) holds before it is asked again. */
 const READY_RECHECK_MS = 60_000;
 
+/** Why a connector's tools cannot be offered now (its binary or API does not answer), or null. */
+export async function whyNotReady(c: Connector, ctx: ConnectorContext, timeoutMs = READY_TIMEOUT_MS): Promise<string | null> {
+  return c.ready ? c.ready(ctx, AbortSignal.timeout(timeoutMs)).catch((e: Error) => e.message) : null;
+}
+
 /**
  * The diagnostic tools of the enabled systems, offered only while their system answers (its
  * binary is installed, its API responds: each connector's `ready`), plus labwatch's own.
@@ -89,8 +94,7 @@ export class Toolbox {
   async #check(): Promise<Offer> {
     const verdicts = await Promise.all(
       this.parts.map(async (p) => {
-        if (!p.connector.ready) return null;
-        return p.connector.ready(p.ctx, AbortSignal.timeout(READY_TIMEOUT_MS)).catch((e: Error) => e.message);
+        return whyNotReady(p.connector, p.ctx);
       }),
     );
     const tools = [...this.own];

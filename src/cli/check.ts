@@ -1,7 +1,7 @@
 /** `labwatch check`: the config, Redis, the audit file, every notifier and every probe; exit 1 listing each problem. */
 import { Redis } from 'ioredis';
 import { CONNECTORS } from '../connectors/index.ts';
-import { auditFile, buildNotifiers, buildProbes, contextOf } from '../registry.ts';
+import { auditFile, buildNotifiers, buildProbes, contextOf, whyNotReady } from '../registry.ts';
 import { auditFileProblem } from '../tools/audit.ts';
 import { createLogger } from '../telemetry/log.ts';
 import { configOrExit } from './common.ts';
@@ -59,7 +59,7 @@ export async function check(opts: { config?: string }): Promise<void> {
       process.stdout.write(`off   ${connector.name}: ${connector.description} (not enabled or not installed; see watch.${connector.name})\n`);
       continue;
     }
-    const why = connector.ready ? await connector.ready(ctx, AbortSignal.timeout(5000)).catch((e: Error) => e.message) : null;
+    const why = await whyNotReady(connector, ctx, 5000);
     if (why) bad(`${connector.name}: ${why}`);
     else ok(`${connector.name}: ${connector.description}`);
   }

@@ -17,7 +17,7 @@ import { hostOfInstance } from '../identity.ts';
 import type { Anomaly } from '../types.ts';
 
 /** Where an alert joins labwatch's incidents, and the first steps for the thing it names. */
-interface LabSubject {
+export interface LabSubject {
   host: string;
   subject: string;
   actions?: NonNullable<Anomaly['actions']>;
@@ -47,19 +47,20 @@ const own = (labels: Record<string, string>, k: string): string | undefined => (
  */
 export function labSubjectOfAlert(labels: Record<string, string>, labelHost: string, generatorURL: string | undefined): LabSubject | undefined {
   const alertname = own(labels, 'alertname') ?? '';
-  const expr = exprOf(generatorURL);
+  // Parsed only for an alert that could be one of these (a URL parse per alert adds up in a storm).
+  const expr = () => exprOf(generatorURL);
   const instance = own(labels, 'instance');
   const host = hostOfInstance(instance) ?? labelHost;
   if (!host) return undefined;
-  const zfs = /zfs|zpool/i.test(alertname) || /zfs_/.test(expr);
-  const pool = own(labels, 'zpool') ?? (zfs ? own(labels, 'pool') : undefined);
+  const zfs = () => /zfs|zpool/i.test(alertname) || /zfs_/.test(expr());
+  const pool = own(labels, 'zpool') ?? (own(labels, 'pool') && zfs() ? own(labels, 'pool') : undefined);
   if (pool)
     return { host, subject: `pool:${pool}`, actions: [{ text: `Read ZFS's own diagnosis on ${host}: zpool status -xv ${pool}, and follow its action line`, urgency: 'now' }] };
   const mount = own(labels, 'mountpoint');
   if (mount)
     return { host, subject: `fs:${mount}`, actions: [{ text: `Find what fills ${mount} on ${host} (du -xh ${mount} | sort -h | tail) and free space, or grow the filesystem`, urgency: 'soon' }] };
   const job = own(labels, 'job');
-  if (job && instance && (TARGET_DOWN_ALERTS.has(alertname) || UP_IS_ZERO.test(expr.trim())))
+  if (job && instance && (TARGET_DOWN_ALERTS.has(alertname) || UP_IS_ZERO.test(expr().trim())))
     return {
       host,
       subject: `target:${job}/${instance}`,

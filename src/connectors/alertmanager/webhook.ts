@@ -16,7 +16,7 @@ import type { Anomaly, Link } from '../types.ts';
 import { issueMessage, issuePath } from '../../util/zod.ts';
 import { LIMITS, TRUNCATED_ANNOTATION, capSet, type OnTruncated } from '../limits.ts';
 import { PayloadError, type WebhookIntake } from '../types.ts';
-import { labSubjectOfAlert } from './subjects.ts';
+import { labSubjectOfAlert, type LabSubject } from './subjects.ts';
 
 /**
  * A label set: string values by name. Built with Object.fromEntries, so every name the sender used
@@ -219,7 +219,7 @@ export function alertsToAnomalies(payload: AlertmanagerPayload, onTruncated: OnT
     // serial) is about disk:<serial>: it joins labwatch's own incident for that disk (or its pool).
     // One naming a filesystem, pool or dead scrape target joins the collector's incident for it.
     const serial = get(labels, 'serial_number') ?? get(labels, 'serial');
-    const lab = serial && labelHost ? { host: labelHost, subject: `disk:${serial}` } : labSubjectOfAlert(labels, labelHost, alert.generatorURL);
+    const lab: LabSubject | undefined = serial && labelHost ? { host: labelHost, subject: `disk:${serial}` } : labSubjectOfAlert(labels, labelHost, alert.generatorURL);
     const host = lab?.host ?? labelHost;
     const instance = get(labels, 'instance');
     // Otherwise Alertmanager's groupKey: stable per route and group; old senders lack it.
@@ -241,7 +241,7 @@ export function alertsToAnomalies(payload: AlertmanagerPayload, onTruncated: OnT
       annotations,
       links: linksOf(alert, annotations, payload.externalURL),
       // Steps for what the alert names, when labwatch knows the thing (a target, a filesystem, a pool).
-      ...(alert.status === 'firing' && lab && 'actions' in lab && lab.actions ? { actions: lab.actions } : {}),
+      ...(alert.status === 'firing' && lab?.actions ? { actions: lab.actions } : {}),
       status: alert.status,
       startsAt: new Date(alert.startsAt.toUpperCase()).toISOString(),
       ...(endsAt ? { endsAt } : {}),
