@@ -49,6 +49,13 @@ export interface Observation {
   rule?: string;
   /** The subject is gone (a series no longer returned): what held about it no longer does. */
   gone?: boolean;
+  /**
+   * The source whose rules also apply, when this connector reads the same thing another way (a
+   * drive's SMART data read through the Proxmox API is a `smart` reading). Subject, fingerprint
+   * and incident are shared with the other path; rule state and history are kept per path, so
+   * one path that lacks a value never resolves what the other one raised.
+   */
+  reading?: string;
 }
 
 /** The numbers of an observation at one time, as kept in history. */

@@ -11,7 +11,7 @@ import { keysOf, type StageKeys } from '../keys.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
-import { historyKey, numericValues, type HistoryPoint, type Latest, type Observation } from './observation.ts';
+import { historyKey, numericValues, pathKey, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
 const HISTORY_MAX = 500;
 const HISTORY_DAYS = 90;
@@ -71,7 +71,7 @@ export class RuleEngine {
       read.get(this.#key('obs:last', hk));
       read.lrange(this.#key('obs:hist', hk), 0, HISTORY_MAX - 1);
       read.get(this.#key('groupof', obs.subject));
-      for (const r of rules) read.get(this.#key('rule', r.id, obs.subject));
+      for (const r of rules) read.get(this.#key('rule', r.id, pathKey(obs)));
       const replies = (await read.exec()) ?? [];
       const failed = replies.find(([err]) => err);
       if (failed) throw failed[0]!;
@@ -101,7 +101,7 @@ export class RuleEngine {
         this.onOutcome(line);
         if (outcome.error) this.log.warn({ rule: rule.id, subject: obs.subject, err: outcome.error }, 'rule could not be evaluated; fix its condition (labwatch rules test)');
         if (outcome.anomaly) anomalies.push(outcome.anomaly);
-        const key = this.#key('rule', rule.id, obs.subject);
+        const key = this.#key('rule', rule.id, pathKey(obs));
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });

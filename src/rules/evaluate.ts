@@ -85,6 +85,17 @@ export function estimateText(rule: Rule, ctx: CelContext): string | undefined {
   return `${e.series} grows by ${fmt(rate)}${unit}/day; at this rate it reaches ${fmt(e.threshold)}${unit} in about ${fmt(days)} days (around ${when})`;
 }
 
+/**
+ * A rule anomaly's identity. A subject names a thing on the machine labwatch runs on; one read for
+ * another host through an API (`reading`: a cluster node's rpool) is that host's, so its node
+ * joins the identity — except a drive, whose serial names it anywhere, so a disk seen by smartctl
+ * and by the Proxmox API is one anomaly.
+ */
+function ruleFingerprint(ruleId: string, obs: Observation): string {
+  const global = !obs.reading || obs.subject.startsWith('disk:');
+  return stableHash(global ? ['rule', ruleId, obs.subject] : ['rule', ruleId, obs.subject, obs.host]);
+}
+
 function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firing' | 'resolved', severity: Rule['severity'], since: string): Anomaly {
   const estimate = status === 'firing' ? estimateText(rule, ctx) : undefined;
   const annotations: Record<string, string> = {};
@@ -94,7 +105,7 @@ function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firin
   const links: Link[] = rule.runbook ? [{ title: 'Runbook', url: rule.runbook }] : [];
   const actions = status === 'firing' ? rule.actions.map((a) => ({ text: a.text(ctx), urgency: a.urgency })) : [];
   return {
-    fingerprint: stableHash(['rule', rule.id, obs.subject]),
+    fingerprint: ruleFingerprint(rule.id, obs),
     source: obs.source,
     rule: rule.id,
     severity,
@@ -154,5 +165,5 @@ export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, stat
 /** The rules that apply to an observation. */
 export function rulesFor(rules: Rule[], obs: Observation): Rule[] {
   if (obs.rule) return rules.filter((r) => r.id === obs.rule);
-  return rules.filter((r) => !r.query && (r.source === '*' || r.source === obs.source) && r.kind === obs.kind);
+  return rules.filter((r) => !r.query && (r.source === '*' || r.source === obs.source || r.source === obs.reading) && r.kind === obs.kind);
 }

@@ -2,8 +2,13 @@ export type { HistoryPoint, Observation } from '../connectors/types.ts';
 import type { Observation } from '../connectors/types.ts';
 
 /** Where an observation's last values and history are kept. */
-export function historyKey(obs: Pick<Observation, 'subject' | 'rule'>): string {
-  return obs.rule ? `${obs.subject}#${obs.rule}` : obs.subject;
+export function historyKey(obs: Pick<Observation, 'subject' | 'rule' | 'source' | 'reading'>): string {
+  return obs.rule ? `${obs.subject}#${obs.rule}` : pathKey(obs);
+}
+
+/** The subject as one path sees it: itself, or `<subject>@<source>` for a reading of another source's kind. */
+export function pathKey(obs: Pick<Observation, 'subject' | 'source' | 'reading'>): string {
+  return obs.reading && obs.reading !== obs.source ? `${obs.subject}@${obs.source}` : obs.subject;
 }
 
 /** The latest reading of a subject, as the digest lists it. */
