@@ -66,3 +66,35 @@ test('history survives between calls: a rate needs earlier observations', async 
   assert.match(r.anomalies[0]!.annotations.estimate!, /grows by 3 sectors\/day; at this rate it reaches 16 sectors in about 3\.3 days/);
   assert.equal((await engine.history('disk:H1')).length, 3);
 });
+
+test('a reading through an API: the other source\'s rules apply, a drive is one anomaly on both paths, each path keeps its own state, and two nodes\' rpools are two anomalies', async () => {
+  const engine = new RuleEngine(redis, `${prefix}-reading`, rules, createLogger({ level: 'silent' }));
+  const t0 = Date.parse('2026-12-01T00:00:00Z');
+  const at = (m: number) => new Date(t0 + m * 60_000);
+  const drive = (source: string, values: Record<string, unknown>, m: number) => ({
+    source,
+    ...(source === 'smart' ? {} : { reading: 'smart' }),
+    kind: 'drive',
+    subject: 'disk:ZC1A2B3C',
+    host: 'pve2',
+    at: at(m).toISOString(),
+    values: { state: 'ok', device: '/dev/sdb', type: 'sat', drive_class: 'hdd', ...values },
+  });
+  const local = await engine.observe([drive('smart', { reallocated_sectors: 12 }, 0)], { now: at(0) });
+  const api = await engine.observe([drive('proxmox', { reallocated_sectors: 12 }, 1)], { now: at(1) });
+  const fp = (r: typeof local, rule: string) => r.anomalies.find((a) => a.rule === rule && a.status === 'firing')?.fingerprint;
+  assert.ok(fp(api, 'smart-reallocated-sectors'), 'the SMART rule applies to the API reading');
+  assert.equal(fp(api, 'smart-reallocated-sectors'), fp(local, 'smart-reallocated-sectors'), 'one anomaly whichever path saw it');
+  // the API path lacks a value the local path has: it does not resolve what the local path raised
+  const local2 = await engine.observe([drive('smart', { reallocated_sectors: 12, selftest_count: 3, selftest_failed: 1, selftest_latest_passed: false }, 2)], { now: at(2) });
+  const selftest = local2.anomalies.find((a) => a.status === 'firing' && a.rule === 'smart-self-test-failed');
+  assert.ok(selftest, local2.anomalies.map((a) => a.rule).join());
+  const api2 = await engine.observe([drive('proxmox', { reallocated_sectors: 12 }, 3)], { now: at(3) });
+  assert.ok(!api2.anomalies.some((a) => a.rule === selftest.rule && a.status === 'resolved'));
+
+  const pool = (node: string) => ({ source: 'proxmox', reading: 'zfs', kind: 'pool', subject: 'pool:rpool', host: node, at: at(4).toISOString(), values: { name: 'rpool', state: 'DEGRADED', unhealthy_devices: 'sdb REMOVED', status: '', action: '', msgid: '', suspended: false } });
+  const two = await engine.observe([pool('pve1'), pool('pve3')], { now: at(4) });
+  const degraded = two.anomalies.filter((a) => a.rule === 'zfs-pool-not-online');
+  assert.equal(degraded.length, 2);
+  assert.notEqual(degraded[0]!.fingerprint, degraded[1]!.fingerprint, "pve1's rpool and pve3's are two problems");
+});
