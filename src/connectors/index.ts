@@ -5,6 +5,7 @@
 import { alertmanager } from './alertmanager/index.ts';
 import { host } from './host/index.ts';
 import { prometheus } from './prometheus/index.ts';
+import { proxmox } from './proxmox/index.ts';
 import { smart } from './smart/index.ts';
 import type { Connector } from './types.ts';
 import { zfs } from './zfs/index.ts';
@@ -15,4 +16,5 @@ export const CONNECTORS: readonly Connector[] = [
   host,
   prometheus,
   alertmanager,
+  proxmox,
 ];

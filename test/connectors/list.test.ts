@@ -103,10 +103,10 @@ function labwatch(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 test('observe with an unknown name lists the systems this labwatch can read, from the list', async () => {
-  const r = await labwatch(['observe', 'proxmox', '--config', file('observe.yaml', 'watch:\n  smart: { enabled: false }\n')]);
+  const r = await labwatch(['observe', 'mainframe', '--config', file('observe.yaml', 'watch:\n  smart: { enabled: false }\n')]);
   assert.equal(r.code, 1);
   const polling = CONNECTORS.filter((c) => c.collectors).map((c) => c.name);
-  assert.match(r.stderr, new RegExp(`no collector named proxmox; choose ${polling.slice(0, -1).join(', ')} or ${polling.at(-1)}`));
+  assert.match(r.stderr, new RegExp(`no collector named mainframe; choose ${polling.slice(0, -1).join(', ')} or ${polling.at(-1)}`));
 });
 
 test('check says which systems are off and fails on one that is insisted on but missing', async () => {

@@ -187,6 +187,11 @@ export function msgidIn(s: string | undefined): string | undefined {
 
 // ---- scan: ----------------------------------------------------------------------------------
 
+/** The `scan:` text as its first line and continuation lines, for zpool output relayed by others (Proxmox's API). */
+export function scanFromLines(first: string, more: string[] = []): ScanState {
+  return scanFrom({ key: 'scan', first, more });
+}
+
 function scanFrom(section: Section | undefined): ScanState {
   if (!section) return { kind: 'none', state: 'none' };
   const more = section.more.map((l) => l.trim());
