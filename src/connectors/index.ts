@@ -6,6 +6,7 @@ import { alertmanager } from './alertmanager/index.ts';
 import { host } from './host/index.ts';
 import { prometheus } from './prometheus/index.ts';
 import { proxmox } from './proxmox/index.ts';
+import { proxmoxBackup } from './proxmox_backup/index.ts';
 import { smart } from './smart/index.ts';
 import type { Connector } from './types.ts';
 import { zfs } from './zfs/index.ts';
@@ -17,4 +18,5 @@ export const CONNECTORS: readonly Connector[] = [
   prometheus,
   alertmanager,
   proxmox,
+  proxmoxBackup,
 ];
