@@ -21,6 +21,8 @@ export class ApiError extends Error {
     /** the endpoint as asked for, without the base URL: /nodes/pve1/status */
     readonly endpoint: string,
     readonly status?: number,
+    /** the words of the HTTP status line ("Permission check failed (/, Sys.Audit)"), where Proxmox puts the reason */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -100,7 +102,7 @@ export class ApiClient {
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (e) reject(new ApiError(e.kind, redact(e.message), e.endpoint, e.status));
+        if (e) reject(new ApiError(e.kind, redact(e.message), e.endpoint, e.status, e.reason));
         else resolve(v);
       };
       const req = request(url, { method: 'GET', agent: o.agent, headers: { authorization: o.authorization, accept: 'application/json', 'user-agent': 'labwatch' } }, (res) => {
@@ -122,7 +124,7 @@ export class ApiClient {
           if (status === 401)
             return finish(new ApiError('auth', `${where} refused the token (HTTP 401 ${reason}): ${o.hints.auth}`, endpoint, status));
           if (status === 403)
-            return finish(new ApiError('forbidden', `${where} is not allowed for this token (HTTP 403 ${reason}): ${o.hints.forbidden}`, endpoint, status));
+            return finish(new ApiError('forbidden', `${where} is not allowed for this token (HTTP 403 ${reason}): ${o.hints.forbidden}`, endpoint, status, reason));
           if (status < 200 || status >= 300) {
             const detail = errorsOf(text);
             return finish(new ApiError('http', `${where} answered HTTP ${status} ${reason}${detail ? ` (${detail})` : ''}`, endpoint, status));

@@ -68,7 +68,7 @@ async function probe(ctx: Ctx): Promise<string> {
     );
   for (const [endpoint, read] of tries)
     await read().catch((e: unknown) => {
-      if (e instanceof ApiError && e.kind === 'forbidden') refused.push(`${endpoint} (${e.message.replace(/^.*\(HTTP 403 ([^)]*)\).*$/, '$1')})`);
+      if (e instanceof ApiError && e.kind === 'forbidden') refused.push(`${endpoint} (${e.reason || 'HTTP 403'})`);
       else throw e;
     });
   const what = `Proxmox VE ${r.client.baseUrl} (version ${v.version}${cluster ? `; cluster ${cluster.name}, ${status.filter((e) => e.type === 'node' && e.online).length}/${cluster.nodes ?? '?'} nodes online` : '; a single node'})`;

@@ -12,7 +12,7 @@ import { PbsReader } from '../../../src/connectors/proxmox_backup/read.ts';
 import type { Anomaly, Observation } from '../../../src/connectors/types.ts';
 import { contextFor, evaluateRule, rulesFor } from '../../../src/rules/evaluate.ts';
 import { loadRules } from '../../../src/rules/load.ts';
-import { NOW, PBS_SECRET, pbsStandIn, startPbs, type PbsStandIn } from './stand-in.ts';
+import { NOW, PBS_SECRET, pbsStandIn, startPbs, type PbsStandIn } from '../../helpers/proxmox-backup.ts';
 
 const RULES = loadRules(fileURLToPath(new URL('../../../rules/', import.meta.url))).rules;
 const HOUR_S = 3600;

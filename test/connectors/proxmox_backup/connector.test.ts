@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { proxmoxBackup } from '../../../src/connectors/proxmox_backup/index.ts';
 import type { ConnectorContext } from '../../../src/connectors/types.ts';
-import { PBS_SECRET, startPbs, type PbsStandIn } from './stand-in.ts';
+import { PBS_SECRET, startPbs, type PbsStandIn } from '../../helpers/proxmox-backup.ts';
 
 const quiet = { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never;
 

@@ -5,7 +5,7 @@ import { pbsConfig } from '../../../src/connectors/proxmox_backup/config.ts';
 import { PbsReader } from '../../../src/connectors/proxmox_backup/read.ts';
 import { pbsTools } from '../../../src/connectors/proxmox_backup/tools.ts';
 import type { ToolSpec } from '../../../src/tools/types.ts';
-import { NOW, PBS_SECRET, pbsStandIn, startPbs, type PbsStandIn } from './stand-in.ts';
+import { NOW, PBS_SECRET, pbsStandIn, startPbs, type PbsStandIn } from '../../helpers/proxmox-backup.ts';
 
 const nowS = NOW / 1000;
 

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startLabApi, testCertificate, type LabApi } from '../../helpers/lab-api.ts';
+import { startLabApi, testCertificate, type LabApi } from './lab-api.ts';
 
-const SYNTHETIC = fileURLToPath(new URL('../../fixtures-synthetic/proxmox_backup/', import.meta.url));
+const SYNTHETIC = fileURLToPath(new URL('../fixtures-synthetic/proxmox_backup/', import.meta.url));
 /** A stand-in written from pbs-api-types (see SOURCES.md), as the value of `data`. */
 export function pbsStandIn<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(SYNTHETIC + name, 'utf8')) as T;
