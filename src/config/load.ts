@@ -22,9 +22,17 @@ export class ConfigError extends Error {
  * may carry it instead (the environment wins, as in containers). Derived from what the core,
  * the connectors and the channels declare (schema.ts `secretBlocks`).
  */
-function secretSources(): { block: string; key: string; path: string[]; env: string; each?: boolean }[] {
+function secretSources(): { block: string; blockPath: string[]; key: string; path: string[]; env: string; each?: boolean; required?: string }[] {
   return secretBlocks().flatMap((b) =>
-    b.secrets.map((s) => ({ block: b.path.join('.'), key: s.file, path: [...b.path, ...s.file.split('.')], env: s.env, ...(s.each ? { each: true } : {}) })),
+    b.secrets.map((s) => ({
+      block: b.path.join('.'),
+      blockPath: b.path,
+      key: s.file,
+      path: [...b.path, ...s.file.split('.')],
+      env: s.env,
+      ...(s.each ? { each: true } : {}),
+      ...(s.required ? { required: s.required } : {}),
+    })),
   );
 }
 
@@ -124,11 +132,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const found = (s: { block: string; key: string }, value: string) => ((secrets.blocks ??= {})[s.block] ??= {})[s.key] = value;
   const valueAt = (path: PropertyKey[]) => path.reduce<unknown>((o, k) => (o && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<PropertyKey, unknown>)[k] : undefined), cfg);
   // A map of name → file (`each`) is one secret per entry, kept as "<key>.<name>", its env "<env>_<NAME>".
-  const sources = secretSources().flatMap((s) => {
+  const sources = secretSources().flatMap((s): { block: string; blockPath: string[]; key: string; path: string[]; env: string; required?: string }[] => {
     if (!s.each) return [s];
     const map = valueAt(s.path);
     return Object.keys(map && typeof map === 'object' ? map : {}).map((name) => ({
       block: s.block,
+      blockPath: s.blockPath,
       key: `${s.key}.${name}`,
       path: [...s.path, name],
       env: `${s.env}_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
@@ -141,7 +150,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       continue;
     }
     const fileKey = valueAt(s.path);
-    if (typeof fileKey !== 'string') continue;
+    if (typeof fileKey !== 'string') {
+      if (s.required && valueAt(s.blockPath) !== undefined)
+        problems.push(`${locate(s.blockPath)}: ${s.path.join('.')}: ${s.required} is needed: name the file holding it, or set ${s.env}`);
+      continue;
+    }
     try {
       const value = readFileSync(fileKey, 'utf8').trim();
       if (!value) problems.push(`${locate(s.path)}: ${s.path.join('.')}: ${fileKey} is empty; put the secret in it`);

@@ -48,6 +48,8 @@ export interface SecretSpec {
    * then a prefix, `<env>_<NAME>` (upper-cased, other characters "_") carrying one value.
    */
   each?: boolean;
+  /** the block cannot work without it: what it is, for the error when neither the file nor the variable is given */
+  required?: string;
 }
 
 /** The secrets of a block with `httpAuth` keys, carried by `<PREFIX>_TOKEN` / `<PREFIX>_PASSWORD` in the environment. */

@@ -136,3 +136,14 @@ test('external MCP servers: one transport each, an allow-list, and header/env se
   const p2 = problems(() => loadConfig(file('mcp-bad2.yaml', servers(`    - name: netbox\n      command: /usr/local/bin/netbox-mcp\n      env_files: { NETBOX_TOKEN: ${join(dir, 'missing-token')} }\n      tools: [get_device]\n`)), {}));
   assert.match(p2[0]!, /mcp-bad2\.yaml:\d+: mcp\.servers\[1\]\.env_files\.NETBOX_TOKEN: cannot read .*missing-token \(ENOENT\)/);
 });
+
+test('a Proxmox block without its token secret is refused at load, naming the file key and the variable; the variable alone is enough', () => {
+  const yaml = 'proxmox:\n  url: https://pve1.lab:8006\n  token_id: "labwatch@pve!monitor"\n  tls_fingerprint: "sha256 ' + 'AB:'.repeat(31) + 'AB"\n';
+  const p = file('pve-no-secret.yaml', yaml);
+  assert.deepEqual(problems(() => loadConfig(p, {})), [
+    `${p}:2: proxmox.token_secret_file: the API token's secret is needed: name the file holding it, or set LABWATCH_PROXMOX_TOKEN_SECRET`,
+  ]);
+  const cfg = loadConfig(p, { LABWATCH_PROXMOX_TOKEN_SECRET: '3f9a1c2e-7b4d-4e8f-9a6b-0c1d2e3f4a5b' });
+  assert.deepEqual(blockSecrets(cfg, 'proxmox'), { token_secret_file: '3f9a1c2e-7b4d-4e8f-9a6b-0c1d2e3f4a5b' });
+  assert.match(problems(() => loadConfig(file('pve-two-trusts.yaml', yaml + '  tls_verify: false\n'), { LABWATCH_PROXMOX_TOKEN_SECRET: 'x' })).join(), /give one of ca_file, tls_fingerprint or tls_verify: false, not several/);
+});

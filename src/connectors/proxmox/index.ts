@@ -84,7 +84,7 @@ export const proxmox: Connector<ProxmoxConfig, Watch> = {
   start: ['proxmox_cluster_status', 'proxmox_guests'],
   config: proxmoxConfig,
   watch,
-  secrets: [{ file: SECRET, env: 'LABWATCH_PROXMOX_TOKEN_SECRET' }],
+  secrets: [{ file: SECRET, env: 'LABWATCH_PROXMOX_TOKEN_SECRET', required: "the API token's secret" }],
   enabled: ({ block }) => block !== undefined,
   ready: async (ctx, signal) => {
     try {

@@ -73,7 +73,7 @@ export const proxmoxBackup: Connector<PbsConfig, Watch> = {
   start: ['pbs_datastores', 'pbs_backups'],
   config: pbsConfig,
   watch,
-  secrets: [{ file: SECRET, env: 'LABWATCH_PBS_TOKEN_SECRET' }],
+  secrets: [{ file: SECRET, env: 'LABWATCH_PBS_TOKEN_SECRET', required: "the API token's secret" }],
   enabled: ({ block }) => block !== undefined,
   ready: async (ctx, signal) => {
     try {
