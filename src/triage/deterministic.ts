@@ -106,6 +106,10 @@ export function deterministicReport(incident: Incident, notes: string[] = [], no
   const firingCount = all.filter((a) => a.status === 'firing').length;
   const resolved = incident.status === 'resolved';
   const lead = firing[0] ?? anomalies[0]!;
+  // A description of several lines (a task log's tail) is evidence: its first line leads the
+  // summary, and the whole of it is shown once, under what was observed.
+  const multiline = lead.description?.includes('\n') ?? false;
+  const gist = lead.description?.split('\n')[0];
 
   const links: Link[] = [];
   for (const a of anomalies) for (const l of a.links) if (!links.some((x) => x.url === l.url)) links.push(l);
@@ -123,7 +127,7 @@ export function deterministicReport(incident: Incident, notes: string[] = [], no
 
   const summary = resolved
     ? `Resolved: ${incident.title}. All ${all.length} alert${all.length === 1 ? '' : 's'} in this incident stopped firing; it had been firing since ${formatTime(incident.since)}.`
-    : [lead.summary, lead.description].filter(Boolean).join('. ').replace(/\.\./g, '.') +
+    : [lead.summary, gist].filter(Boolean).join('. ').replace(/\.\./g, '.') +
       (firingCount > 1 ? ` (${firingCount} alerts firing in this incident.)` : '');
   const facts = anomalies.map(factOf);
   if (more > 0)
@@ -143,7 +147,7 @@ export function deterministicReport(incident: Incident, notes: string[] = [], no
     summary,
     changes: incident.changes,
     facts,
-    causes: resolved || !lead.description ? [] : [{ text: `The alert's own description: ${lead.description}`, confidence: 'medium' }],
+    causes: resolved || !lead.description || multiline ? [] : [{ text: `The alert's own description: ${lead.description}`, confidence: 'medium' }],
     actions: actionsOf(firing, resolved),
     alerts,
     links,

@@ -14,6 +14,9 @@ export const CONSOLE_TASKS = new Set(['vncproxy', 'vncshell', 'spiceproxy', 'spi
 const LOGS_PER_POLL = 10;
 const LOG_CACHE = 2000;
 const TAIL = 12;
+/** A log line longer than this (vzdump prints whole tar pipelines) keeps its start and its end. */
+const LINE_MAX = 400;
+const clip = (l: string) => (l.length > LINE_MAX ? `${l.slice(0, 240)} … ${l.slice(-120)}` : l);
 
 /** A finished vzdump run as it concerns one guest. */
 interface GuestRun {
@@ -105,7 +108,7 @@ export async function backupRuns(
         last_status: last.ok ? 'ok' : 'failed',
         failures_in_row: inRow === -1 ? rs.length : inRow,
         last_error: last.error,
-        log_tail: last.tail.join('\n'),
+        log_tail: last.tail.map(clip).join('\n'),
         task: last.task,
         ended_at: new Date(last.ended * 1000).toISOString(),
       },
@@ -133,7 +136,7 @@ export async function failedTasks(reader: ProxmoxReader, logs: TaskLogs, node: s
       subject: `pve-task:${node}/${key}`,
       host: node,
       at,
-      values: { node, type: t.type, id: t.id, failed: failing, status: t.status, log_tail: tail.join('\n'), task: t.upid, ended_at: new Date(t.endtime * 1000).toISOString() },
+      values: { node, type: t.type, id: t.id, failed: failing, status: t.status, log_tail: tail.map(clip).join('\n'), task: t.upid, ended_at: new Date(t.endtime * 1000).toISOString() },
     });
   }
   return out;
