@@ -66,3 +66,21 @@ test('an Alertmanager alert with no runbook, expression or actions still gets th
   assert.equal(report.actions.length, 1);
   assert.match(report.actions[0]!.text, /^Look at .+ and confirm DemoAlert; the alert carries no runbook, so add a runbook_url annotation/);
 });
+
+test("a failed backup's task log appears once in the report, under what was observed; the summary keeps its first line", () => {
+  const log = readFileSync(fileURLToPath(new URL('../fixtures/proxmox/task-log-vzdump-lxc-107-permission-denied.txt', import.meta.url)), 'utf8').trim().split('\n');
+  const obs: Observation = {
+    source: 'proxmox',
+    kind: 'backup_run',
+    subject: 'backup:107',
+    host: 'hp2',
+    at: AT,
+    values: { vmid: 107, node: 'hp2', guest: 'pihole-secondary', last_status: 'failed', failures_in_row: 1, last_error: 'command … failed: exit code 2', log_tail: log.slice(-12).join('\n'), task: 'UPID:hp2:0020C066:042DF204:6300F66C:vzdump:107:root@pam:', ended_at: AT },
+  };
+  const report = deterministicReport(mergeAnomalies(null, anomaliesOf(obs), AT)!.incident, [], new Date(AT));
+  const shown = JSON.stringify([report.summary, report.facts, report.causes, report.actions]);
+  assert.equal(shown.split('Cannot open: Permission denied').length - 1, 1, 'the log tail once');
+  assert.match(report.summary, /backup of pihole-secondary \(107\) failed on hp2.*the last lines of its task log:$/);
+  assert.ok(report.facts.some((f) => f.text.includes('Cannot open: Permission denied')));
+  assert.deepEqual(report.causes, []);
+});
