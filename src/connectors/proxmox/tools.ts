@@ -216,7 +216,7 @@ function guestTool(reader: ProxmoxReader): ToolSpec {
           lines.push(
             last.length
               ? `last backups on ${g.node}: ${last.map((t) => `${iso(t.starttime)} ${t.status ?? 'running'}`).join('; ')}`
-              : `no backup (vzdump) run of ${vmid} in ${g.node}'s task list`,
+              : `no vzdump run of ${vmid} alone in ${g.node}'s task list; a scheduled backup job backs up several guests in one task (id empty), so call proxmox_tasks with type vzdump to see those and their logs`,
           );
         }
         return ok(data, lines.join('\n'));
