@@ -42,7 +42,13 @@ describe('a Proxmox VE cluster through its API', () => {
   });
 
   const run = (name: 'proxmox' | 'proxmox-disks', now: Date) => lab.daemon.watcher.run(name, { now });
-  const mailAbout = (text: string) => waitFor(`a report mentioning ${text}`, () => lab.smtp.messages.find((m) => (m.parsed.text ?? '').includes(text)));
+  /** The report mentioning `text`; every one says what to do, from the rule's own steps. */
+  const mailAbout = async (text: string) => {
+    const mail = await waitFor(`a report mentioning ${text}`, () => lab.smtp.messages.find((m) => (m.parsed.text ?? '').includes(text)));
+    assert.match(mail.parsed.text ?? '', /What to do\n\s+1\. \S/);
+    assert.doesNotMatch(mail.parsed.text ?? '', /runbook_url/, 'the rule\'s steps, not the generic advice');
+    return mail;
+  };
 
   test('a healthy 4-node cluster raises nothing, and one poll costs a bounded number of GETs', async () => {
     pve.api.take();

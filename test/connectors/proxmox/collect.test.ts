@@ -45,6 +45,17 @@ describe('reading a Proxmox VE cluster', () => {
     }
   });
 
+  test('a node whose connection drops is reported once too', async () => {
+    pve.api.fault('/api2/json/nodes/node4/', 'drop');
+    try {
+      const obs = await proxmoxCollector({ reader: reader(pve) }).collect(AbortSignal.timeout(20_000));
+      assert.match(String(collectorOf(obs, 'node4').values.error), /cannot reach Proxmox VE .*the connection was dropped|socket hang up/);
+      assert.equal(collectorOf(obs, 'node1').values.ok, true);
+    } finally {
+      pve.api.fault('/api2/json/nodes/node4/', undefined);
+    }
+  });
+
   test('a 5xx from one node stops reading that node only; a refused endpoint names the privilege and the fix', async () => {
     pve.api.fault('/api2/json/nodes/node2/', { status: 500, reason: 'Internal Server Error' });
     pve.api.fault('/api2/json/cluster/ha', { status: 403, reason: 'Permission check failed (/, Sys.Audit)' });
