@@ -47,6 +47,8 @@ export interface ApiClientOptions {
   hints: { auth: string; forbidden: string };
   /** told the method and path of every call (the calls-per-poll count in tests and metrics) */
   onCall?: (endpoint: string) => void;
+  /** how answers are wrapped: Proxmox's `{"data": …}` (the default, unwrapped here) or a bare JSON value (OPNsense) */
+  envelope?: 'data' | 'none';
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -67,7 +69,8 @@ export class ApiClient {
   }
 
   /**
-   * GET `endpoint` (with query) and return the `data` of the `{"data": …}` envelope. A node that
+   * GET `endpoint` (with query) and return the `data` of the `{"data": …}` envelope (or the whole
+   * answer, with `envelope: 'none'`). A node that
    * cannot be reached or times out is skipped for the next URL; an answer (even 4xx/5xx) is final.
    */
   async get<T = unknown>(endpoint: string, query: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
@@ -135,6 +138,7 @@ export class ApiClient {
           } catch {
             return finish(new ApiError('bad_response', `${where} answered HTTP ${status} with a body that is not JSON ("${text.slice(0, 120).replace(/\s+/g, ' ')}"): is ${o.block}.url the API of ${o.system}, not a proxy page?`, endpoint, status));
           }
+          if (o.envelope === 'none') return finish(null, json);
           if (!json || typeof json !== 'object' || !('data' in json))
             return finish(new ApiError('bad_response', `${where} answered JSON without the {"data": …} envelope: is ${o.block}.url the API of ${o.system}?`, endpoint, status));
           finish(null, (json as { data: unknown }).data);
