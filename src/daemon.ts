@@ -88,7 +88,7 @@ export class Daemon {
     this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000, (incident) => pacing(incident, routes, pace, ms));
     this.reports = new ReportStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
     // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
-    this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log);
+    this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log, undefined, config.network.mtu_groups);
     this.queues = new JobQueues(
       { redisUrl: config.redis.url, prefix: config.redis.prefix, attempts: config.queue.attempts, backoffMs: ms(config.queue.backoff) },
       log,

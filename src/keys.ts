@@ -26,6 +26,7 @@ export const KEY_FAMILIES = {
   'obs:latest': { parts: [], owner: 'rules', retention: 'none; entries older than 7 days are dropped on read', what: "hash subject → Latest: the digest's health overview" },
   rule: { parts: ['rule', 'subject'], owner: 'rules', retention: '90 days; deleted when the rule is quiet', what: "a rule's pending state for a subject (count, firing; for `for:`)" },
   groupof: { parts: ['subject'], owner: 'rules', retention: '90 days', what: 'the group another connector put this subject in (a disk in its pool), via its aliases' },
+  netpath: { parts: ['path'], owner: 'rules', retention: '7 days; members unheard of for a day are ignored', what: "hash host:interface → {mtu, at}: the interfaces on one network path (a VLAN or a network.mtu_groups entry), whichever system reported them (rules/paths.ts)" },
 
   // incidents (incidents/store.ts, incidents/scripts.ts)
   group: { parts: ['hash'], owner: 'incidents', retention: 'none while firing; incidents.retention once resolved', what: "a group key's latest incident: its header (JSON, no anomalies; incidents/record.ts); hash = stableHash([group key])" },

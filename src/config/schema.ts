@@ -189,6 +189,14 @@ const mcpConfig = z
   })
   .prefault({});
 
+/** The lab's network paths: interfaces that carry one network and must share an MTU, as host:interface. */
+const networkConfig = z
+  .strictObject({
+    /** e.g. { storage: ["pve1:vmbr1.20", "nas:enp3s0", "fw:vlan20"] }; without it, interfaces on the same VLAN id form a path */
+    mtu_groups: z.record(z.string().regex(/^[\w.-]+$/, 'a short name such as "storage"'), z.array(z.string().regex(/^[^:\s]+:[^:\s]+$/, 'host:interface, such as "nas:enp3s0"')).min(2)).default({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   redis: redisConfig,
   http: httpConfig,
@@ -197,6 +205,7 @@ export const configSchema = z.strictObject({
   queue: queueConfig,
   incidents: incidentsConfig,
   watch: watchConfig,
+  network: networkConfig,
   rules: rulesConfig,
   audit: auditConfig,
   mcp: mcpConfig,

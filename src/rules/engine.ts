@@ -11,6 +11,7 @@ import { keysOf, type StageKeys } from '../keys.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
+import { NetworkPaths } from './paths.ts';
 import { historyKey, numericValues, pathKey, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
 const HISTORY_MAX = 500;
@@ -34,6 +35,7 @@ export interface ObserveResult {
 export class RuleEngine {
   #rules: RuleSet;
   readonly #key: StageKeys<'rules'>;
+  readonly #paths: NetworkPaths;
 
   constructor(
     private readonly redis: Redis,
@@ -41,9 +43,12 @@ export class RuleEngine {
     rules: RuleSet,
     private readonly log: Logger,
     private readonly onOutcome: (o: OutcomeLine) => void = () => {},
+    /** network.mtu_groups: path name → host:interface members */
+    mtuGroups: Record<string, string[]> = {},
   ) {
     this.#rules = rules;
     this.#key = keysOf(prefix, 'rules');
+    this.#paths = new NetworkPaths(redis, (path) => this.#key('netpath', path), mtuGroups);
   }
 
   get rules(): RuleSet {
@@ -64,7 +69,7 @@ export class RuleEngine {
     const anomalies: Anomaly[] = [];
     const outcomes: OutcomeLine[] = [];
     for (const given of observations) {
-      let obs = given;
+      let obs = await this.#paths.annotate(given, now, opts);
       const rules = rulesFor(this.#rules.rules, obs);
       const hk = historyKey(obs);
       const read = this.redis.pipeline();

@@ -14,7 +14,7 @@
  *           values: { state: ok, reallocated_sectors: 0 }
  *           expect: []
  *         - at: +1d
- *           values: { reallocated_sectors: 4 }   # merged over the previous step's values
+ *           values: { reallocated_sectors: 4 }   # merged over the previous step's values (null removes one)
  *           expect: [{ rule: smart-reallocated-sectors, severity: warning, summary: "4 reallocated", action: "smartctl -t long" }]
  *
  * A query rule's series is tested with `rule: <id>` (observed for that rule alone) and a step may
@@ -98,7 +98,8 @@ function runOne(rules: Rule[], t: z.infer<typeof testFile>['tests'][number]): st
   let time: Date | undefined;
   t.steps.forEach((step, i) => {
     time = nextTime(step.at, time);
-    values = { ...values, ...step.values };
+    // null removes a value (what a collector stops reporting, e.g. a path that agrees again)
+    values = Object.fromEntries(Object.entries({ ...values, ...step.values }).filter(([, v]) => v !== null));
     const obs: Observation = { source: t.source, kind: t.kind, subject: t.subject, host: t.host, at: time.toISOString(), values, ...(t.rule ? { rule: t.rule } : {}), ...(step.gone ? { gone: true } : {}) };
     const ctx = contextFor(obs, prev, history, time);
     const got = [];
