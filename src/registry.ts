@@ -12,6 +12,7 @@ import { CONNECTORS } from './connectors/index.ts';
 import type { Connector, ConnectorContext, Probe, RuleQuery, Scheduled, WebhookIntake } from './connectors/types.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { incidentTools, type ReportsOf } from './incidents/tools.ts';
+import { networkPathsTool } from './rules/paths-tool.ts';
 import { redisKey } from './keys.ts';
 import { McpHub } from './mcp/hub.ts';
 import type { RuleEngine } from './rules/engine.ts';
@@ -142,6 +143,7 @@ export function buildToolbox(
     tools: connector.tools?.(ctx) ?? [],
   }));
   const own = deps.store ? incidentTools(deps.store, deps.reports).map((t) => ({ ...t, system: "labwatch's own incidents (what it raised, their reports and triage cost)", ...(t.name === 'incidents_list' ? { starts: true } : {}) })) : [];
+  if (engine) own.push({ ...networkPathsTool(engine.paths), system: "the lab's network paths (interfaces on one VLAN or named group, across every system labwatch reads, with their MTUs)" });
   const toolbox = new Toolbox(parts, own, deps.log);
   const audit = new Audit({
     file: auditFile(cfg),

@@ -144,6 +144,11 @@ export class RuleEngine {
     return this.redis.mget(subjects.map((s) => this.#key('groupof', s)));
   }
 
+  /** The lab's network paths (rules/paths.ts), for the network_paths tool. */
+  get paths(): NetworkPaths {
+    return this.#paths;
+  }
+
   /** The kept history of a subject, oldest first (for MCP tools and people). */
   async history(subject: string): Promise<HistoryPoint[]> {
     const raw = await this.redis.lrange(this.#key('obs:hist', subject), 0, HISTORY_MAX - 1);

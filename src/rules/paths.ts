@@ -49,12 +49,51 @@ export function expectedMtu(mtus: number[]): number {
   return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
 }
 
+/** One path as the tools show it. */
+export interface PathView {
+  path: string;
+  members: { member: string; mtu: number; at: string }[];
+  /** set when the members disagree */
+  expected?: number;
+  odd_ones?: string[];
+}
+
 export class NetworkPaths {
   constructor(
     private readonly redis: Redis,
     private readonly key: (path: string) => string,
     private readonly groups: Record<string, string[]>,
   ) {}
+
+  /** Every path with its fresh members (`path` narrows to one), for people and the network_paths tool. */
+  async list(now = new Date(), path?: string): Promise<PathView[]> {
+    const pattern = this.key('*');
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const prefix = pattern.slice(0, -1);
+    const out: PathView[] = [];
+    for (const key of keys.sort()) {
+      const name = key.slice(prefix.length);
+      if (path && name !== path) continue;
+      const members = Object.entries(await this.redis.hgetall(key))
+        .map(([member, raw]) => ({ member, ...(JSON.parse(raw) as Member) }))
+        .filter((m) => now.getTime() - Date.parse(m.at) <= FRESH_MS)
+        .sort((a, b) => a.member.localeCompare(b.member));
+      if (members.length === 0) continue;
+      const view: PathView = { path: name, members };
+      if (new Set(members.map((m) => m.mtu)).size > 1) {
+        view.expected = expectedMtu(members.map((m) => m.mtu));
+        view.odd_ones = members.filter((m) => m.mtu !== view.expected).map((m) => m.member);
+      }
+      out.push(view);
+    }
+    return out;
+  }
 
   /** The reading with its path's view added (or as it was, when it is on no path or has no MTU). */
   async annotate(obs: Observation, now: Date, opts: { dryRun?: boolean } = {}): Promise<Observation> {

@@ -151,7 +151,7 @@ describe('the MCP Inspector CLI against labwatch mcp (stdio)', { skip, concurren
   test('tools/list names every tool, each read-only and not destructive', async () => {
     const r = await inspector(['--method', 'tools/list', ...server()]);
     const { tools } = resultOf(r) as { tools: Tool[] };
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['host_overview', 'incident_get', 'incidents_list', 'smart_drive_health', 'smart_drive_history', 'smart_list_drives']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['host_overview', 'incident_get', 'incidents_list', 'network_paths', 'smart_drive_health', 'smart_drive_history', 'smart_list_drives']);
     assertReadOnly(tools);
   });
 
@@ -238,7 +238,7 @@ describe('the MCP Inspector CLI against /mcp on the daemon (HTTP, bearer token)'
 
   test('tools/list with the token: the incident tools, read-only', async () => {
     const { tools } = resultOf(await inspector(http(['tools/list'], SECRETS.httpToken))) as { tools: Tool[] };
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['incident_get', 'incidents_list']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['incident_get', 'incidents_list', 'network_paths']);
     assertReadOnly(tools);
   });
 

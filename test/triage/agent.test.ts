@@ -68,7 +68,7 @@ describe('an investigation', () => {
     assert.equal(api.requests.length, 3);
     const [first, second] = api.requests;
     // The tools offered: the read-only set and the report, nothing that writes.
-    assert.deepEqual(first!.body.tools.map((t) => t.name).sort(), ['incident_get', 'incidents_list', 'smart_drive_health', 'smart_drive_history', 'smart_list_drives', 'submit_report']);
+    assert.deepEqual(first!.body.tools.map((t) => t.name).sort(), ['incident_get', 'incidents_list', 'network_paths', 'smart_drive_health', 'smart_drive_history', 'smart_list_drives', 'submit_report']);
     // Cache marker on the stable prefix; identical prefix every turn.
     assert.deepEqual(first!.body.system[0]!.cache_control, { type: 'ephemeral' });
     assert.equal(JSON.stringify(second!.body.tools), JSON.stringify(first!.body.tools));
