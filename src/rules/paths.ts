@@ -32,7 +32,7 @@ export function vlanOf(values: Record<string, unknown>): number | undefined {
 }
 
 /** The paths an interface is on: the owner's groups naming it as host:interface, else its VLAN. */
-export function pathsOf(obs: Pick<Observation, 'host' | 'values'>, groups: Record<string, string[]>): string[] {
+function pathsOf(obs: Pick<Observation, 'host' | 'values'>, groups: Record<string, string[]>): string[] {
   const me = `${obs.host}:${String(obs.values.name)}`;
   const named = Object.entries(groups)
     .filter(([, members]) => members.includes(me))

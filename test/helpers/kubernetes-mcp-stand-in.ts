@@ -2,7 +2,7 @@
  * A STAND-IN for containers/kubernetes-mcp-server: same tool names, input schemas and annotations as
  * verified at 96a079ee8aba0b81152ee7463461da78b2f10a89 (pkg/mcp/testdata/toolsets-full-tools.json, the
  * upstream test's snapshot of tools/list; the core toolset's entries are in
- * test/fixtures-synthetic/kubernetes/tools-list.json); its answers are fixed test data, not a cluster.
+ * test/fixtures-derived/kubernetes/tools-list.json); its answers are fixed test data, not a cluster.
  *
  * Written with the MCP SDK's low-level Server so tools/list returns those JSON definitions as they are
  * (McpServer would rebuild the schemas from zod). Like the real server it serves stdio when started
@@ -13,7 +13,7 @@
  *   --kubeconfig <file>    accepted and not read (there is no cluster)
  * Each start (`argv …`) and each call (`call <tool> <json>`) is appended to $K8S_STANDIN_LOG when set.
  *
- * Answers (see test/fixtures-synthetic/kubernetes/SOURCES.md): pods_log for the crash-looping
+ * Answers (see test/fixtures-derived/kubernetes/SOURCES.md): pods_log for the crash-looping
  * kubeflow/katib-manager pod and events_list for its namespace; every other call fails, saying so.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 
-const DATA = new URL('../fixtures-synthetic/kubernetes/', import.meta.url);
+const DATA = new URL('../fixtures-derived/kubernetes/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, DATA), 'utf8');
 
 /** The crash-looping pod the fixed answers are about. */

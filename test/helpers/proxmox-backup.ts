@@ -1,6 +1,6 @@
 /**
  * A Proxmox Backup Server on loopback (test/helpers/lab-api.ts) answering with the schema-derived
- * stand-ins in test/fixtures-synthetic/proxmox_backup — no real capture of these endpoints exists
+ * stand-ins in test/fixtures-derived/proxmox_backup — no real capture of these endpoints exists
  * (see that folder's SOURCES.md). Scenarios change one thing of a stand-in and say so. The
  * stand-ins' times are around NOW (2026-12-01T10:00:00Z), the clock the tests give the collector.
  */
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startLabApi, testCertificate, type LabApi } from './lab-api.ts';
 
-const SYNTHETIC = fileURLToPath(new URL('../fixtures-synthetic/proxmox_backup/', import.meta.url));
+const SYNTHETIC = fileURLToPath(new URL('../fixtures-derived/proxmox_backup/', import.meta.url));
 /** A stand-in written from pbs-api-types (see SOURCES.md), as the value of `data`. */
 export function pbsStandIn<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(SYNTHETIC + name, 'utf8')) as T;

@@ -2,7 +2,7 @@
  * A Proxmox VE cluster on loopback for tests: the lab API stand-in (lab-api.ts: real HTTPS, token
  * checked, any write fails the test) answering with the real captures in shared/fixtures/proxmox
  * and test/fixtures/proxmox — the 4-node cluster go-proxmox recorded (node1…node4) — and, for the
- * endpoints nobody has published, the labelled stand-ins in test/fixtures-synthetic/proxmox.
+ * endpoints nobody has published, the labelled stand-ins in test/fixtures-derived/proxmox.
  * Scenarios change one thing of a real answer (a node's `online`, a storage's `used`) and say so.
  */
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ export const PVE_TOKEN_ID = 'labwatch@pve!monitor';
 export const PVE_SECRET = '3f9a1c2e-7b4d-4e8f-9a6b-0c1d2e3f4a5b';
 export const NODES = ['node1', 'node2', 'node3', 'node4'];
 
-const SYNTHETIC = fileURLToPath(new URL('../fixtures-synthetic/proxmox/', import.meta.url));
+const SYNTHETIC = fileURLToPath(new URL('../fixtures-derived/proxmox/', import.meta.url));
 /** A stand-in written from the API schema (see that folder's SOURCES.md), as the value of `data`. */
 export function standIn(name: string): unknown {
   return JSON.parse(readFileSync(SYNTHETIC + name, 'utf8'));

@@ -21,7 +21,7 @@ import { startLab, type Lab } from '../helpers/lab.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const STAND_IN = fileURLToPath(new URL('../helpers/kubernetes-mcp-stand-in.ts', import.meta.url));
-const SYNTHETIC = new URL('../fixtures-synthetic/kubernetes/', import.meta.url);
+const SYNTHETIC = new URL('../fixtures-derived/kubernetes/', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-k8s-'));
 
 /** The block the README documents, word for word. */
