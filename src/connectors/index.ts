@@ -8,6 +8,7 @@ import { prometheus } from './prometheus/index.ts';
 import { proxmox } from './proxmox/index.ts';
 import { proxmoxBackup } from './proxmox_backup/index.ts';
 import { smart } from './smart/index.ts';
+import { truenas } from './truenas/index.ts';
 import type { Connector } from './types.ts';
 import { zfs } from './zfs/index.ts';
 
@@ -19,4 +20,5 @@ export const CONNECTORS: readonly Connector[] = [
   alertmanager,
   proxmox,
   proxmoxBackup,
+  truenas,
 ];
