@@ -4,6 +4,7 @@
  */
 import { alertmanager } from './alertmanager/index.ts';
 import { host } from './host/index.ts';
+import { opnsense } from './opnsense/index.ts';
 import { prometheus } from './prometheus/index.ts';
 import { proxmox } from './proxmox/index.ts';
 import { proxmoxBackup } from './proxmox_backup/index.ts';
@@ -21,4 +22,5 @@ export const CONNECTORS: readonly Connector[] = [
   proxmox,
   proxmoxBackup,
   truenas,
+  opnsense,
 ];
