@@ -192,6 +192,7 @@ export class TrueNasRpc {
         clearTimeout(timer);
         this.#pending.delete(id);
         signal?.removeEventListener('abort', abort);
+        if (this.#pending.size === 0) idle(ws, true);
       };
       const timer = setTimeout(() => {
         done();
@@ -214,6 +215,7 @@ export class TrueNasRpc {
         },
         timer,
       });
+      idle(ws, false);
       ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }), (e) => {
         if (e) this.#pending.get(id)?.reject(new RpcError('dropped', `the connection to TrueNAS ${this.#o.url} closed before ${method} was sent (${e.message}); the next poll reconnects`, method));
       });
@@ -249,6 +251,17 @@ export class TrueNasRpc {
   #scrub(s: string): string {
     return this.#o.apiKey ? s.split(this.#o.apiKey).join('<api key>') : s;
   }
+}
+
+/**
+ * An idle connection must not keep a process alive (`labwatch ask` ends when its answer is out; the
+ * daemon has its own reasons to live): the socket is referenced only while a call waits. `ws`
+ * keeps its socket in `_socket`.
+ */
+function idle(ws: WebSocket, yes: boolean): void {
+  const socket = (ws as unknown as { _socket?: { ref(): void; unref(): void } })._socket;
+  if (yes) socket?.unref();
+  else socket?.ref();
 }
 
 function reason(e: Error): string {
