@@ -202,3 +202,15 @@ export function parseAnswer<T>(schema: z.ZodType<T>, value: unknown, endpoint: s
   const at = issuePath(issue.path);
   throw new ApiError('bad_response', `${system} ${endpoint} answered in a shape labwatch does not know (${at || 'the answer'}: ${issueMessage(issue)}); please report it with the ${system} version`, endpoint);
 }
+
+/** A connector's `ready`: null when `read` answers, else what went wrong (the tools are then not offered). */
+export function readyWhen<C>(read: (ctx: C, signal: AbortSignal) => Promise<unknown>): (ctx: C, signal: AbortSignal) => Promise<string | null> {
+  return async (ctx, signal) => {
+    try {
+      await read(ctx, signal);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+}

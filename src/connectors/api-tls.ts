@@ -109,3 +109,27 @@ export function trustingAgent(trust: TlsTrust, block: string): Agent {
   };
   return agent;
 }
+
+/**
+ * One reader per config block, made on first use and shared by the collectors, the tools and the
+ * probe (one connection, one cache). `secrets` are the block's declared secret keys, each with its
+ * environment variable for the error; a block with `tls_verify: false` is warned about once, here.
+ */
+export function readerPerBlock<B extends TlsTrust, R>(
+  name: string,
+  secrets: { file: string; env: string }[],
+  make: (block: B, values: string[]) => R,
+): (ctx: { block: B | undefined; secrets: Record<string, string>; log: { warn(o: object, msg: string): void } }) => R {
+  const readers = new WeakMap<object, R>();
+  return ({ block, secrets: values, log }) => {
+    let r = readers.get(block!);
+    if (!r) {
+      if (block!.tls_verify === false)
+        log.warn({ connector: name }, `${name}.tls_verify is false: any certificate is accepted, so anyone on the path can read its credentials; pin the certificate with tls_fingerprint instead`);
+      const missing = secrets.find((s) => !values[s.file]);
+      if (missing) throw new Error(`${name}: set ${name}.${missing.file} to a file holding the secret, or ${missing.env}`);
+      readers.set(block!, (r = make(block!, secrets.map((s) => values[s.file]!))));
+    }
+    return r;
+  };
+}

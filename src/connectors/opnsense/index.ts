@@ -4,6 +4,7 @@ import { duration, ms } from '../../config/parts.ts';
 import { ApiError } from '../api-client.ts';
 import type { Connector, ConnectorContext } from '../types.ts';
 import { cron } from '../watch-parts.ts';
+import { readerPerBlock } from '../api-tls.ts';
 import { opnsenseCollector } from './collect.ts';
 import { opnsenseConfig, opnsenseHost, type OpnsenseConfig } from './config.ts';
 import { OpnsenseReader } from './read.ts';
@@ -22,23 +23,12 @@ const watch = z
 type Watch = z.infer<typeof watch>;
 type Ctx = ConnectorContext<OpnsenseConfig, Watch>;
 
-const KEY = 'key_file';
-const SECRET = 'secret_file';
-
-/** The one reader a context gets: the collector, the tools and the probe share it. */
-const readers = new WeakMap<object, OpnsenseReader>();
-function reader({ block, secrets, log }: Ctx): OpnsenseReader {
-  let r = readers.get(block!);
-  if (!r) {
-    if (block!.tls_verify === false) log.warn({ connector: 'opnsense' }, 'opnsense.tls_verify is false: any certificate is accepted, so anyone on the path can read the API key and secret; pin the firewall\'s certificate with tls_fingerprint instead');
-    const key = secrets[KEY];
-    const secret = secrets[SECRET];
-    if (!key || !secret)
-      throw new Error(`opnsense: no API ${!key ? 'key' : 'secret'}: set opnsense.${!key ? KEY : SECRET} to a file holding it, or ${!key ? 'LABWATCH_OPNSENSE_KEY' : 'LABWATCH_OPNSENSE_SECRET'}`);
-    readers.set(block!, (r = OpnsenseReader.of(block!, key, secret)));
-  }
-  return r;
-}
+const SECRETS = [
+  { file: 'key_file', env: 'LABWATCH_OPNSENSE_KEY', required: 'the API key (the key= line of the file OPNsense offered)' },
+  { file: 'secret_file', env: 'LABWATCH_OPNSENSE_SECRET', required: 'the API secret (the secret= line of the same file)' },
+];
+/** The one reader a block gets: the collector, the tools and the probe share it. */
+const reader = readerPerBlock<OpnsenseConfig, OpnsenseReader>('opnsense', SECRETS, (block, [key, secret]) => OpnsenseReader.of(block, key!, secret!));
 
 /** What `check` tries: every endpoint a poll reads, naming each refused one with the privilege to add. */
 async function probe(ctx: Ctx): Promise<string> {
@@ -75,10 +65,7 @@ export const opnsense: Connector<OpnsenseConfig, Watch> = {
   start: ['opnsense_gateways', 'opnsense_interfaces'],
   config: opnsenseConfig,
   watch,
-  secrets: [
-    { file: KEY, env: 'LABWATCH_OPNSENSE_KEY', required: 'the API key (the key= line of the file OPNsense offered)' },
-    { file: SECRET, env: 'LABWATCH_OPNSENSE_SECRET', required: 'the API secret (the secret= line of the same file)' },
-  ],
+  secrets: SECRETS,
   enabled: ({ block }) => block !== undefined,
   // the API answers and takes the key: a privilege missing for one endpoint is that tool's own error
   ready: async (ctx, signal) => {

@@ -1,9 +1,10 @@
 /** A Proxmox VE cluster through its API (read-only token): cluster, nodes, guests, storage, backups, tasks, disks, ZFS, network. */
 import * as z from 'zod';
 import { duration, ms } from '../../config/parts.ts';
-import { ApiError } from '../api-client.ts';
+import { ApiError, readyWhen } from '../api-client.ts';
 import type { Connector, ConnectorContext } from '../types.ts';
 import { cron } from '../watch-parts.ts';
+import { readerPerBlock } from '../api-tls.ts';
 import { proxmoxCollector, proxmoxDiskCollector } from './collect.ts';
 import { proxmoxConfig, type ProxmoxConfig } from './config.ts';
 import { ProxmoxReader } from './read.ts';
@@ -30,20 +31,8 @@ const watch = z
 type Watch = z.infer<typeof watch>;
 type Ctx = ConnectorContext<ProxmoxConfig, Watch>;
 
-const SECRET = 'token_secret_file';
-
-/** The one reader a context gets: collectors, tools and the probe share it. */
-const readers = new WeakMap<object, ProxmoxReader>();
-function reader({ block, secrets, log }: Ctx): ProxmoxReader {
-  let r = readers.get(block!);
-  if (!r) {
-    if (block!.tls_verify === false) log.warn({ connector: 'proxmox' }, 'proxmox.tls_verify is false: any certificate is accepted, so anyone on the path can read the API token; pin the node certificate with tls_fingerprint instead');
-    const secret = secrets[SECRET];
-    if (!secret) throw new Error('proxmox: no token secret: set proxmox.token_secret_file to a file holding it, or LABWATCH_PROXMOX_TOKEN_SECRET');
-    readers.set(block!, (r = ProxmoxReader.of(block!, secret)));
-  }
-  return r;
-}
+const SECRETS = [{ file: 'token_secret_file', env: 'LABWATCH_PROXMOX_TOKEN_SECRET' }];
+const reader = readerPerBlock<ProxmoxConfig, ProxmoxReader>('proxmox', SECRETS, (block, [secret]) => ProxmoxReader.of(block, secret!));
 
 /** What `check` tries: every endpoint a poll reads, so a refused one is named before it is needed. */
 async function probe(ctx: Ctx): Promise<string> {
@@ -84,16 +73,9 @@ export const proxmox: Connector<ProxmoxConfig, Watch> = {
   start: ['proxmox_cluster_status', 'proxmox_guests'],
   config: proxmoxConfig,
   watch,
-  secrets: [{ file: SECRET, env: 'LABWATCH_PROXMOX_TOKEN_SECRET', required: "the API token's secret" }],
+  secrets: SECRETS.map((s) => ({ ...s, required: "the API token's secret" })),
   enabled: ({ block }) => block !== undefined,
-  ready: async (ctx, signal) => {
-    try {
-      await reader(ctx).version(signal);
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
+  ready: readyWhen((ctx, signal) => reader(ctx).version(signal)),
   collectors: (ctx) => {
     const w = ctx.watch;
     if (!w.enabled) return [];

@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { duration, ms } from '../../config/parts.ts';
 import type { Connector, ConnectorContext } from '../types.ts';
 import { cron } from '../watch-parts.ts';
+import { readerPerBlock } from '../api-tls.ts';
+import { readyWhen } from '../api-client.ts';
 import { pbsCollector, refused } from './collect.ts';
 import { pbsConfig, pbsHost, type PbsConfig } from './config.ts';
 import { auditHint, PbsReader } from './read.ts';
@@ -20,20 +22,8 @@ const watch = z
 type Watch = z.infer<typeof watch>;
 type Ctx = ConnectorContext<PbsConfig, Watch>;
 
-const SECRET = 'token_secret_file';
-
-/** The one reader a context gets: the collector, the tools and the probe share it. */
-const readers = new WeakMap<object, PbsReader>();
-function reader({ block, secrets, log }: Ctx): PbsReader {
-  let r = readers.get(block!);
-  if (!r) {
-    if (block!.tls_verify === false) log.warn({ connector: 'proxmox_backup' }, 'proxmox_backup.tls_verify is false: any certificate is accepted, so anyone on the path can read the API token; pin the server certificate with tls_fingerprint instead');
-    const secret = secrets[SECRET];
-    if (!secret) throw new Error('proxmox_backup: no token secret: set proxmox_backup.token_secret_file to a file holding it, or LABWATCH_PBS_TOKEN_SECRET');
-    readers.set(block!, (r = PbsReader.of(block!, secret)));
-  }
-  return r;
-}
+const SECRETS = [{ file: 'token_secret_file', env: 'LABWATCH_PBS_TOKEN_SECRET' }];
+const reader = readerPerBlock<PbsConfig, PbsReader>('proxmox_backup', SECRETS, (block, [secret]) => PbsReader.of(block, secret!));
 
 const judge = (block: PbsConfig) => ({ maxAgeHours: ms(block.max_backup_age) / 3600_000, ignore: block.ignore });
 
@@ -73,16 +63,9 @@ export const proxmoxBackup: Connector<PbsConfig, Watch> = {
   start: ['pbs_datastores', 'pbs_backups'],
   config: pbsConfig,
   watch,
-  secrets: [{ file: SECRET, env: 'LABWATCH_PBS_TOKEN_SECRET', required: "the API token's secret" }],
+  secrets: SECRETS.map((s) => ({ ...s, required: "the API token's secret" })),
   enabled: ({ block }) => block !== undefined,
-  ready: async (ctx, signal) => {
-    try {
-      await reader(ctx).version(signal);
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
+  ready: readyWhen((ctx, signal) => reader(ctx).version(signal)),
   collectors: (ctx) =>
     ctx.watch.enabled
       ? [{ collector: pbsCollector({ reader: reader(ctx), host: pbsHost(ctx.block!.url), judge: judge(ctx.block!) }), schedule: ctx.watch.schedule, timeoutMs: ms(ctx.watch.timeout), jitterMs: ctx.jitterMs }]

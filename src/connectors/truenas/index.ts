@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { duration, ms } from '../../config/parts.ts';
 import type { Connector, ConnectorContext } from '../types.ts';
 import { cron } from '../watch-parts.ts';
+import { readerPerBlock } from '../api-tls.ts';
+import { readyWhen } from '../api-client.ts';
 import { truenasCollector } from './collect.ts';
 import { truenasConfig, type TruenasConfig } from './config.ts';
 import { TrueNasReader } from './read.ts';
@@ -21,20 +23,9 @@ const watch = z
 type Watch = z.infer<typeof watch>;
 type Ctx = ConnectorContext<TruenasConfig, Watch>;
 
-const SECRET = 'api_key_file';
-
+const SECRETS = [{ file: 'api_key_file', env: 'LABWATCH_TRUENAS_API_KEY', required: 'the API key of the TrueNAS service account' }];
 /** The one reader (and so the one connection) a block gets: collector, tools and probe share it. */
-const readers = new WeakMap<object, TrueNasReader>();
-function reader({ block, secrets, log }: Ctx): TrueNasReader {
-  let r = readers.get(block!);
-  if (!r) {
-    if (block!.tls_verify === false) log.warn({ connector: 'truenas' }, 'truenas.tls_verify is false: any certificate is accepted, so anyone on the path can read the API key; pin the NAS certificate with tls_fingerprint instead');
-    const key = secrets[SECRET];
-    if (!key) throw new Error('truenas: no API key: set truenas.api_key_file to a file holding it, or LABWATCH_TRUENAS_API_KEY');
-    readers.set(block!, (r = TrueNasReader.of(block!, key)));
-  }
-  return r;
-}
+const reader = readerPerBlock<TruenasConfig, TrueNasReader>('truenas', SECRETS, (block, [key]) => TrueNasReader.of(block, key!));
 
 /** What `check` tries: log in, then every read a poll makes, so a refused method is named before it is needed. */
 async function probe(ctx: Ctx): Promise<string> {
@@ -71,16 +62,9 @@ export const truenas: Connector<TruenasConfig, Watch> = {
   start: ['truenas_pools', 'truenas_alerts'],
   config: truenasConfig,
   watch,
-  secrets: [{ file: SECRET, env: 'LABWATCH_TRUENAS_API_KEY', required: 'the API key of the TrueNAS service account' }],
+  secrets: SECRETS,
   enabled: ({ block }) => block !== undefined,
-  ready: async (ctx, signal) => {
-    try {
-      await reader(ctx).info(signal);
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
+  ready: readyWhen((ctx, signal) => reader(ctx).info(signal)),
   collectors: (ctx) => (ctx.watch.enabled ? [{ collector: truenasCollector({ reader: reader(ctx) }), schedule: ctx.watch.schedule, timeoutMs: ms(ctx.watch.timeout), jitterMs: ctx.jitterMs }] : []),
   tools: (ctx) => truenasTools(reader(ctx)),
   probes: (ctx) => [{ name: 'truenas', probe: () => probe(ctx) }],

@@ -77,8 +77,8 @@ describe('the opnsense connector', () => {
   });
 
   test('a missing key or secret says where to put it', () => {
-    assert.throws(() => opnsense.collectors!(ctx({ secret_file: OPN_SECRET })), /no API key: set opnsense\.key_file to a file holding it, or LABWATCH_OPNSENSE_KEY/);
-    assert.throws(() => opnsense.collectors!(ctx({ key_file: OPN_KEY })), /no API secret: set opnsense\.secret_file .* or LABWATCH_OPNSENSE_SECRET/);
+    assert.throws(() => opnsense.collectors!(ctx({ secret_file: OPN_SECRET })), /opnsense: set opnsense\.key_file to a file holding the secret, or LABWATCH_OPNSENSE_KEY/);
+    assert.throws(() => opnsense.collectors!(ctx({ key_file: OPN_KEY })), /opnsense: set opnsense\.secret_file to a file holding the secret, or LABWATCH_OPNSENSE_SECRET/);
   });
 
   test('the block refuses http:// and two ways to trust the certificate, all at once', () => {
