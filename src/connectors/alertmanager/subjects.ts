@@ -11,7 +11,11 @@
  *   the zfs collector's `pool:<name>`;
  * - scrape targets: `up == 0` alerts (Prometheus' InstanceDown example, awesome-prometheus-alerts'
  *   PrometheusTargetMissing) with `job` and `instance`, as the shipped `prometheus-target-down`
- *   rule's `target:<job>/<instance>` on the instance's host.
+ *   rule's `target:<job>/<instance>` on the instance's host;
+ * - Kubernetes pods: kube-state-metrics' `namespace` and `pod` (kube-prometheus' KubePodCrashLooping,
+ *   KubePodNotReady…), as `pod:<namespace>/<pod>` on the cluster (its `cluster` label, else
+ *   "kubernetes"): the alert is about the pod, not the exporter's `instance`, which is the
+ *   kube-state-metrics pod's own address.
  */
 import { hostOfInstance } from '../identity.ts';
 import type { Anomaly } from '../types.ts';
@@ -49,6 +53,16 @@ export function labSubjectOfAlert(labels: Record<string, string>, labelHost: str
   const alertname = own(labels, 'alertname') ?? '';
   // Parsed only for an alert that could be one of these (a URL parse per alert adds up in a storm).
   const expr = () => exprOf(generatorURL);
+  const namespace = own(labels, 'namespace');
+  const podName = own(labels, 'pod');
+  if (namespace && podName && own(labels, 'job') === 'kube-state-metrics') {
+    const container = own(labels, 'container');
+    return {
+      host: own(labels, 'cluster') ?? 'kubernetes',
+      subject: `pod:${namespace}/${podName}`,
+      actions: [{ text: `See why it restarts: kubectl -n ${namespace} describe pod ${podName} (its events), then kubectl -n ${namespace} logs ${podName} --previous${container ? ` -c ${container}` : ''}`, urgency: 'soon' }],
+    };
+  }
   const instance = own(labels, 'instance');
   const host = hostOfInstance(instance) ?? labelHost;
   if (!host) return undefined;

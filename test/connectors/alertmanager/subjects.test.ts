@@ -68,3 +68,12 @@ test('an alert about a thing labwatch knows carries its first steps while it fir
   const [other] = alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(FIRING_AM021)));
   assert.equal(other!.actions, undefined, 'an alert labwatch cannot place keeps its own words only');
 });
+
+test("kube-state-metrics' pod alerts (kube-prometheus' KubePodCrashLooping) are about the pod on the cluster, not the exporter's own address", () => {
+  // the labels kube-prometheus-stack delivers (AndreiGavriliu/homelab#4480), as in test/fixtures-derived/kubernetes
+  const labels = { alertname: 'KubePodCrashLooping', container: 'katib-manager', endpoint: 'http', instance: '10.42.0.16:8080', job: 'kube-state-metrics', namespace: 'kubeflow', pod: 'katib-manager-6d9c5b7f8-x4lqz', reason: 'CrashLoopBackOff', service: 'kube-prometheus-stack-kube-state-metrics', severity: 'warning' };
+  assert.deepEqual(alertOf(labels), { host: 'kubernetes', subject: 'pod:kubeflow/katib-manager-6d9c5b7f8-x4lqz', groupKey: 'watch:kubernetes|pod:kubeflow/katib-manager-6d9c5b7f8-x4lqz' });
+  assert.equal(alertOf({ ...labels, cluster: 'homelab' }).host, 'homelab');
+  // a pod label from another exporter keeps Alertmanager's grouping
+  assert.equal(alertOf({ alertname: 'HighLatency', job: 'app', namespace: 'web', pod: 'api-1', instance: '10.42.0.9:8080' }).subject, '10.42.0.9:8080');
+});
