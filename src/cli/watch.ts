@@ -51,10 +51,12 @@ export async function observe(name: string, opts: { config?: string; json?: bool
   }
   const all = rules;
   const polling = CONNECTORS.filter((c) => c.collectors);
-  const connector = polling.find((c) => c.name === name);
+  // a connector's name, or one of its collectors' (proxmox-disks: the Proxmox drive read)
+  const connector = polling.find((c) => c.name === name) ?? polling.find((c) => name.startsWith(`${c.name}-`));
   const ctx = connector && contextOf(connector, cfg, { host: hostname(), log, rules: () => all });
   // A system that is off because its command is missing is read anyway, to show why.
-  const s = connector && ctx && (connector.enabled(ctx) || connector.forceable) ? connector.collectors!(ctx)[0] : undefined;
+  const collectors = connector && ctx && (connector.enabled(ctx) || connector.forceable) ? connector.collectors!(ctx) : [];
+  const s = collectors.find((x) => x.collector.name === name) ?? (connector?.name === name ? collectors[0] : undefined);
   if (!s) {
     const why = connector ? `${name} is not configured here (set its ${name}: block, and watch.${name} if it has one)` : `no collector named ${name}`;
     process.stderr.write(`labwatch: ${why}; choose ${listed(polling.map((c) => c.name), 'or')} (${polling.map((c) => `${c.name}: ${c.description}`).join('; ')})\n`);

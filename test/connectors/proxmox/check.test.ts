@@ -52,3 +52,19 @@ test('check names every endpoint the token is refused, and the command that gran
     pve.api.fault('/api2/json/nodes/node2/disks', undefined);
   }
 });
+
+test('observe proxmox-disks reads every node\'s drives through the API and shows what the SMART rules make of them', async () => {
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [CLI, 'observe', 'proxmox-disks', '--json', '--config', config], { env: { PATH: process.env.PATH ?? '', HOME: dir } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const obs = JSON.parse(r.stdout) as { subject: string; host: string; reading?: string; values: Record<string, unknown> }[];
+  // node1's real NVMe (pve-storage's test data: serial "unknown", so named by node and device; 31 % used)
+  const nvme = obs.find((o) => o.host === 'node1' && o.values.device === '/dev/nvme0n1');
+  assert.ok(nvme, r.stdout);
+  assert.equal(nvme.reading, 'smart');
+  assert.equal(nvme.values.percentage_used, 31);
+  assert.equal(nvme.values.via, 'Proxmox API (node1)');
+});
