@@ -109,6 +109,16 @@ test('labwatch run serves the webhook, delivers, and exits 0 on SIGTERM', async 
   assert.ok(!stderr.includes('right-password'), 'the SMTP password never reaches the log');
 });
 
+test('labwatch run refuses to start with one line, not a stack trace, when a lab API\'s ca_file cannot be read', async () => {
+  writeFileSync(join(dir, 'pve-token'), '3f9a1c2e-7b4d-4e8f-9a6b-0c1d2e3f4a5b\n');
+  const file = join(dir, 'pve-ca.yaml');
+  writeFileSync(file, `redis:\n  url: "${TEST_REDIS_URL}"\nwatch:\n  smart: { enabled: false }\n  zfs: { enabled: false }\nproxmox:\n  url: https://pve1.lab:8006\n  token_id: "labwatch@pve!monitor"\n  token_secret_file: ${join(dir, 'pve-token')}\n  ca_file: ${join(dir, 'missing-ca.pem')}\n`);
+  const { code, stderr } = await labwatch(['run', '--config', file]).done;
+  assert.equal(code, 1);
+  assert.ok(stderr.split('\n').includes(`labwatch: not starting: proxmox.ca_file ${join(dir, 'missing-ca.pem')} cannot be read (ENOENT); copy the CA certificate there (Proxmox: /etc/pve/pve-root-ca.pem on any node) or pin the certificate with tls_fingerprint`), stderr);
+  assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+});
+
 test('labwatch run with no config says it uses defaults', async () => {
   const run = labwatch(['run'], { LABWATCH_REDIS_URL: TEST_REDIS_URL });
   await waitFor('the defaults warning', () => run.err().includes('no config file given'), 15_000);

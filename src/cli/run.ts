@@ -11,8 +11,9 @@ export async function run(opts: { config?: string }): Promise<void> {
   try {
     daemon = new Daemon(cfg, log);
   } catch (e) {
-    if (!(e instanceof RuleLoadError)) throw e;
-    process.stderr.write(`labwatch: the rules are invalid, not starting\n${e.message}\n`);
+    // what the parts refuse at construction (invalid rules, an unreadable ca_file) is a line to fix, not a stack trace
+    if (e instanceof RuleLoadError) process.stderr.write(`labwatch: the rules are invalid, not starting\n${e.message}\n`);
+    else process.stderr.write(`labwatch: not starting: ${(e as Error).message}\n`);
     process.exit(1);
   }
   let stopping = false;
