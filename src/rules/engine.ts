@@ -92,6 +92,7 @@ export class RuleEngine {
       const ctx = contextFor(obs, prev, history, now);
 
       const write = this.redis.multi();
+      const sharedResolves: { ruleId: string; anomaly: Anomaly }[] = [];
       rules.forEach((rule, i) => {
         const state = stateRaws[i] ? (JSON.parse(stateRaws[i] as string) as RuleState) : undefined;
         const outcome = evaluateRule(rule, obs, ctx, state);
@@ -105,11 +106,14 @@ export class RuleEngine {
         outcomes.push(line);
         this.onOutcome(line);
         if (outcome.error) this.log.warn({ rule: rule.id, subject: obs.subject, err: outcome.error }, 'rule could not be evaluated; fix its condition (labwatch rules test)');
-        if (outcome.anomaly) anomalies.push(outcome.anomaly);
+        // a drive is one anomaly on every path: one path's "resolved" waits until no other path still fires it
+        if (outcome.anomaly?.status === 'resolved' && obs.subject.startsWith('disk:')) sharedResolves.push({ ruleId: rule.id, anomaly: outcome.anomaly });
+        else if (outcome.anomaly) anomalies.push(outcome.anomaly);
         const key = this.#key('rule', rule.id, pathKey(obs));
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });
+      for (const r of sharedResolves) if (!(await this.#firingElsewhere(r.ruleId, obs))) anomalies.push(r.anomaly);
       if (obs.gone) write.del(this.#key('obs:last', hk), this.#key('obs:hist', hk));
       else write.set(this.#key('obs:last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
       if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
@@ -142,6 +146,23 @@ export class RuleEngine {
   async groupsOf(subjects: string[]): Promise<(string | null)[]> {
     if (subjects.length === 0) return [];
     return this.redis.mget(subjects.map((s) => this.#key('groupof', s)));
+  }
+
+  /** Whether another path (smartctl here, an API elsewhere) still has `ruleId` firing on this drive. */
+  async #firingElsewhere(ruleId: string, obs: Observation): Promise<boolean> {
+    const base = this.#key('rule', ruleId, obs.subject);
+    const own = this.#key('rule', ruleId, pathKey(obs));
+    const keys = new Set<string>([base]);
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${base.replace(/[*?[\]\\]/g, '\\$&')}@*`, 'COUNT', 100);
+      cursor = next;
+      for (const k of batch) keys.add(k);
+    } while (cursor !== '0');
+    keys.delete(own);
+    if (keys.size === 0) return false;
+    const states = await this.redis.mget([...keys]);
+    return states.some((s) => s !== null && (JSON.parse(s) as RuleState).firing);
   }
 
   /** The lab's network paths (rules/paths.ts), for the network_paths tool. */

@@ -2,13 +2,18 @@ export type { HistoryPoint, Observation } from '../connectors/types.ts';
 import type { Observation } from '../connectors/types.ts';
 
 /** Where an observation's last values and history are kept. */
-export function historyKey(obs: Pick<Observation, 'subject' | 'rule' | 'source' | 'reading'>): string {
+export function historyKey(obs: Pick<Observation, 'subject' | 'rule' | 'source' | 'reading' | 'host'>): string {
   return obs.rule ? `${obs.subject}#${obs.rule}` : pathKey(obs);
 }
 
-/** The subject as one path sees it: itself, or `<subject>@<source>` for a reading of another source's kind. */
-export function pathKey(obs: Pick<Observation, 'subject' | 'source' | 'reading'>): string {
-  return obs.reading && obs.reading !== obs.source ? `${obs.subject}@${obs.source}` : obs.subject;
+/**
+ * The subject as one path sees it: itself, or for a reading of another source's kind
+ * `<subject>@<source>` (a drive, whose serial names it anywhere) or `<subject>@<source>/<host>`
+ * (everything else: pve1's rpool and pve3's are two things), as the rule fingerprint does.
+ */
+export function pathKey(obs: Pick<Observation, 'subject' | 'source' | 'reading' | 'host'>): string {
+  if (!obs.reading || obs.reading === obs.source) return obs.subject;
+  return obs.subject.startsWith('disk:') ? `${obs.subject}@${obs.source}` : `${obs.subject}@${obs.source}/${obs.host}`;
 }
 
 /** The latest reading of a subject, as the digest lists it. */

@@ -98,3 +98,36 @@ test('a reading through an API: the other source\'s rules apply, a drive is one 
   assert.equal(degraded.length, 2);
   assert.notEqual(degraded[0]!.fingerprint, degraded[1]!.fingerprint, "pve1's rpool and pve3's are two problems");
 });
+
+test("a drive's anomaly resolves only when no path still raises it; two nodes' interfaces keep their own history", async () => {
+  const engine = new RuleEngine(redis, `${prefix}-paths2`, rules, createLogger({ level: 'silent' }));
+  const t0 = Date.parse('2026-12-01T00:00:00Z');
+  const at = (m: number) => new Date(t0 + m * 60_000);
+  const drive = (source: string, values: Record<string, unknown>, m: number) => ({
+    source,
+    ...(source === 'smart' ? {} : { reading: 'smart' }),
+    kind: 'drive',
+    subject: 'disk:ZC9Y8X7W',
+    host: 'pve2',
+    at: at(m).toISOString(),
+    values: { state: 'ok', device: '/dev/sdb', type: 'sat', drive_class: 'hdd', ...values },
+  });
+  await engine.observe([drive('smart', { reallocated_sectors: 12 }, 0)], { now: at(0) });
+  await engine.observe([drive('proxmox', { reallocated_sectors: 12 }, 1)], { now: at(1) });
+  // the API poll could not read SMART this time: smartctl still sees the sectors, so nothing resolves
+  const gap = await engine.observe([drive('proxmox', {}, 2)], { now: at(2) });
+  assert.deepEqual(gap.anomalies.filter((a) => a.rule === 'smart-reallocated-sectors'), []);
+  // the drive was replaced: once smartctl agrees, the anomaly resolves
+  const gone = await engine.observe([drive('smart', { reallocated_sectors: 0 }, 3)], { now: at(3) });
+  assert.deepEqual(gone.anomalies.filter((a) => a.rule === 'smart-reallocated-sectors').map((a) => a.status), ['resolved']);
+
+  const vmbr0 = (host: string, errors: number, m: number) => ({
+    source: 'proxmox', reading: 'host', kind: 'interface', subject: 'if:vmbr0', host, at: at(m).toISOString(),
+    values: { name: 'vmbr0', mtu: 1500, rx_errors: errors, tx_errors: 0, errors_total: errors },
+  });
+  // pve1's counter sits at 5000, pve2's at 0: neither grows, so nothing fires on either
+  for (let m = 10; m < 16; m += 2) {
+    const r = await engine.observe([vmbr0('pve2', 0, m), vmbr0('pve1', 5000, m + 1)], { now: at(m + 1) });
+    assert.deepEqual(r.anomalies, [], `poll at +${m} min`);
+  }
+});
