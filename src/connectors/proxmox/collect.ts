@@ -14,7 +14,7 @@ import { nodeValues } from './node.ts';
 import { poolFromPve } from './pools.ts';
 import { nodeDown, type HaEntry, type Iface, type ProxmoxReader, type Resource, type Storage } from './read.ts';
 import { storageObservations } from './storage.ts';
-import { backupRuns, failedTasks, TaskLogs } from './tasks.ts';
+import { backupObservations, backupRuns, failedTasks, TaskLogs, type GuestRun } from './tasks.ts';
 
 /** Stopped guests' onboot flag, re-read after this long (a config rarely changes). */
 const CONFIG_TTL_MS = 30 * 60_000;
@@ -75,6 +75,7 @@ export function proxmoxCollector(opts: { reader: ProxmoxReader }): Collector {
       const kernels = new Map<string, string>();
       const networks = new Map<string, Iface[]>();
       const perNodeStorage = new Map<string, Storage[]>();
+      const runs: GuestRun[] = [];
       // Nodes are read side by side; within one, endpoints in turn, stopping at the first sign it is down.
       await Promise.all(
         online.map(async (node) => {
@@ -103,13 +104,13 @@ export function proxmoxCollector(opts: { reader: ProxmoxReader }): Collector {
             const detail = await step(() => reader.zfsPool(node, row.name, signal));
             if (detail) out.push(...poolObservations(poolFromPve(detail, row), node, now).map((o) => ({ ...o, source: 'proxmox', reading: 'zfs' })));
           }
-          out.push(...((await step(() => backupRuns(reader, logs, node, names, now, signal))) ?? []));
+          runs.push(...((await step(() => backupRuns(reader, logs, node, now, signal))) ?? []));
           out.push(...((await step(() => failedTasks(reader, logs, node, now, signal))) ?? []));
           const net = await step(() => reader.network(node, signal));
           if (net) networks.set(node, net);
         }),
       );
-      out.push(...interfaceObservations(networks, at), ...storageObservations(perNodeStorage, at));
+      out.push(...interfaceObservations(networks, at), ...storageObservations(perNodeStorage, at), ...backupObservations(runs, names, now));
       out.push(...(await guestObservations(reader, resources, onboot, new Set(online), at, signal)));
 
       for (const n of nodeEntries)

@@ -19,8 +19,9 @@ const LINE_MAX = 400;
 const clip = (l: string) => (l.length > LINE_MAX ? `${l.slice(0, 240)} … ${l.slice(-120)}` : l);
 
 /** A finished vzdump run as it concerns one guest. */
-interface GuestRun {
+export interface GuestRun {
   vmid: number;
+  node: string;
   ok: boolean;
   error: string;
   tail: string[];
@@ -62,15 +63,14 @@ function guestsInVzdumpLog(lines: string[]): Map<number, { ok: boolean; error: s
   return out;
 }
 
-/** vzdump runs of the last 8 days → one `backup_run` observation per guest that had one. */
+/** A node's vzdump runs of the last 8 days, per guest (a job's log says which guest failed and why). */
 export async function backupRuns(
   reader: ProxmoxReader,
   logs: TaskLogs,
   node: string,
-  names: Map<number, string>,
   now: Date,
   signal?: AbortSignal,
-): Promise<Observation[]> {
+): Promise<GuestRun[]> {
   const since = Math.floor(now.getTime() / 1000) - 8 * DAY_S;
   const tasks = (await reader.tasks(node, { since, type: 'vzdump' }, signal)).filter(finished);
   const budget = { left: LOGS_PER_POLL };
@@ -78,7 +78,7 @@ export async function backupRuns(
   for (const t of tasks.sort((a, b) => b.endtime - a.endtime)) {
     const single = /^\d+$/.test(t.id) ? Number(t.id) : undefined;
     if (single !== undefined && isOkStatus(t.status)) {
-      runs.push({ vmid: single, ok: true, error: '', tail: [], task: t.upid, ended: t.endtime });
+      runs.push({ vmid: single, node, ok: true, error: '', tail: [], task: t.upid, ended: t.endtime });
       continue;
     }
     // a job over several guests, or a failed run: its log says which guest and why
@@ -86,8 +86,16 @@ export async function backupRuns(
     if (!lines) continue;
     const per = guestsInVzdumpLog(lines);
     if (single !== undefined && !per.has(single)) per.set(single, { ok: false, error: t.status, tail: lines.slice(-TAIL) });
-    for (const [vmid, r] of per) runs.push({ vmid, ...r, task: t.upid, ended: t.endtime });
+    for (const [vmid, r] of per) runs.push({ vmid, node, ...r, task: t.upid, ended: t.endtime });
   }
+  return runs;
+}
+
+/**
+ * One `backup_run` per guest from every node's runs: a guest that migrated has its newest run on
+ * its new node, and that run (not the old node's failure) is its state.
+ */
+export function backupObservations(runs: GuestRun[], names: Map<number, string>, now: Date): Observation[] {
   const byGuest = new Map<number, GuestRun[]>();
   for (const r of runs) byGuest.set(r.vmid, [...(byGuest.get(r.vmid) ?? []), r]);
   const at = now.toISOString();
@@ -99,11 +107,11 @@ export async function backupRuns(
       source: 'proxmox',
       kind: 'backup_run',
       subject: `backup:${vmid}`,
-      host: node,
+      host: last.node,
       at,
       values: {
         vmid,
-        node,
+        node: last.node,
         guest: names.get(vmid) ?? '',
         last_status: last.ok ? 'ok' : 'failed',
         failures_in_row: inRow === -1 ? rs.length : inRow,

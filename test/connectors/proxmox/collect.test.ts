@@ -11,7 +11,7 @@ import { ProxmoxReader } from '../../../src/connectors/proxmox/read.ts';
 import type { Observation } from '../../../src/connectors/types.ts';
 import { readFixture } from '../../helpers/fixtures.ts';
 import { testCertificate } from '../../helpers/lab-api.ts';
-import { PVE_SECRET, PVE_TOKEN_ID, startPveCluster, type PveCluster } from '../../helpers/proxmox.ts';
+import { PVE_SECRET, PVE_TOKEN_ID, startPveCluster, taskLog, vzdumpTask, type PveCluster } from '../../helpers/proxmox.ts';
 
 function reader(pve: PveCluster, over: Partial<ProxmoxConfig> = {}, secret = PVE_SECRET): ProxmoxReader {
   return ProxmoxReader.of({ url: pve.api.url, token_id: PVE_TOKEN_ID, tls_fingerprint: testCertificate().fingerprint, tls_verify: true, timeout: '1s', ...over }, secret);
@@ -125,6 +125,25 @@ describe('reading a Proxmox VE cluster', () => {
     } finally {
       pve.api.route('/api2/json/cluster/status', JSON.parse(readFixture('proxmox', 'cluster-status-4-nodes-quorate.json')));
       pve.api.route('/api2/json/cluster/resources', JSON.parse(readFixture('proxmox', 'cluster-resources-4-nodes-qemu-storage.json')));
+    }
+  });
+
+  test("a guest's backup state is its newest run on any node: a failure on its old node does not outlive a good run after migration", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // the real OK vzdump task as the shape: 107 failed on node1 yesterday (the real failed log), then ran fine on node2 today
+    const failed = { ...vzdumpTask(), node: 'node1', id: '107', status: 'job errors', upid: 'UPID:node1:0020C066:042DF204:69C26EB1:vzdump:107:root@pam:', starttime: now - 86_400 - 300, endtime: now - 86_400 };
+    const ok = { ...vzdumpTask(), node: 'node2', id: '107', status: 'OK', upid: 'UPID:node2:0020C067:042DF205:69C26EB2:vzdump:107:root@pam:', starttime: now - 600, endtime: now - 300 };
+    pve.api.route('/api2/json/nodes/node1/tasks', (_q, url) => ({ data: url.searchParams.get('typefilter') === 'vzdump' ? [failed] : [] }));
+    pve.api.route('/api2/json/nodes/node2/tasks', (_q, url) => ({ data: url.searchParams.get('typefilter') === 'vzdump' ? [ok] : [] }));
+    pve.set(`/nodes/node1/tasks/${failed.upid}/log`, taskLog('task-log-vzdump-lxc-107-permission-denied.txt'));
+    try {
+      const obs = (await proxmoxCollector({ reader: reader(pve) }).collect(AbortSignal.timeout(20_000))).filter((o) => o.subject === 'backup:107');
+      assert.equal(obs.length, 1, 'one observation per guest, not one per node');
+      assert.equal(obs[0]!.host, 'node2');
+      assert.equal(obs[0]!.values.last_status, 'ok');
+    } finally {
+      pve.set('/nodes/node1/tasks', []);
+      pve.set('/nodes/node2/tasks', []);
     }
   });
 });
