@@ -146,15 +146,15 @@ export class TrueNasRpc {
     ws.on('message', (data) => this.#receive(data));
     ws.on('error', () => undefined); // 'close' follows and fails what waits
     ws.once('close', (code, why) => this.#dropped(ws, code, why.toString()));
-    this.#ws = ws;
     try {
       await this.#login(ws);
       this.#generation++;
     } catch (e) {
       ws.terminate();
-      this.#ws = undefined;
       throw e;
     }
+    // handed out only once logged in: a call made meanwhile waits on #opening, never goes out unauthenticated
+    this.#ws = ws;
     return ws;
   }
 
