@@ -49,9 +49,9 @@ export function interfaceObservations(networks: Map<string, Iface[]>, at: string
   });
 }
 
-/** The most frequent value; on a tie the larger (jumbo frames are set on purpose, 1500 by default). */
+/** The most frequent MTU; a tie goes to the smallest, what a path carries end to end (as rules/paths.ts settles it). */
 function mostCommon(xs: number[]): number {
   const counts = new Map<number, number>();
   for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]![0];
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
 }

@@ -41,7 +41,8 @@ export function taskObservations(rows: TaskRow[], host: string, at: string): Obs
   return rows.map((t) => ({
     source: 'truenas',
     kind: 'task',
-    subject: `truenas-task:${SUBJECT_TYPE[t.type]}/${t.type === 'snapshot' ? `${t.id}` : t.name}`,
+    // replication names are unique in TrueNAS; cloud sync descriptions need not be, so those go by id
+    subject: `truenas-task:${SUBJECT_TYPE[t.type]}/${t.type === 'replication' ? t.name : `${t.id}`}`,
     host,
     at,
     values: { type: t.type, name: t.name, id: t.id, enabled: t.enabled, state: t.state, failed: taskFailed(t.state), error: t.error.slice(0, MAX_ERROR), last_run: t.last_run },
