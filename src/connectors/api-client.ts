@@ -8,6 +8,7 @@
  */
 import { request, type Agent } from 'node:https';
 import * as z from 'zod';
+import { failed, type ToolResult } from '../tools/types.ts';
 import { issueMessage, issuePath } from '../util/zod.ts';
 import { TlsTrustError } from './api-tls.ts';
 
@@ -213,4 +214,14 @@ export function readyWhen<C>(read: (ctx: C, signal: AbortSignal) => Promise<unkn
       return (e as Error).message;
     }
   };
+}
+
+/** A tool's run whose ApiError (already saying what failed and what to change) is its answer, not a crash. */
+export async function apiGuarded(run: () => Promise<ToolResult>): Promise<ToolResult> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof ApiError) return failed(e.message);
+    throw e;
+  }
 }

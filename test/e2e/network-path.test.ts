@@ -7,23 +7,21 @@
  * latency between the Kubernetes cluster and TrueNAS?" through the tools, against a scripted model.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Anomaly } from '../../src/connectors/types.ts';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
 import { readFixture } from '../helpers/fixtures.ts';
 import { testCertificate } from '../helpers/lab-api.ts';
+import { runLabwatch } from '../helpers/process.ts';
 import { startLab, type Lab } from '../helpers/lab.ts';
 import { OPN_KEY, OPN_SECRET, startOpnsense, type OpnsenseStandIn } from '../helpers/opnsense.ts';
 import { PVE_SECRET, startPveCluster, type PveCluster } from '../helpers/proxmox.ts';
 import { startTrueNas, TN_KEY, TN_USER, type TrueNasStandIn } from '../helpers/truenas.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-path-'));
 const secret = (name: string, value: string) => {
   const p = join(dir, name);
@@ -102,12 +100,7 @@ test('labwatch ask "what\'s causing the high network latency between the Kuberne
       { toolUse: [{ name: 'opnsense_interfaces', input: {} }] },
       { text: 'nas:vlan20 runs MTU 1500 while the storage path uses 9000, and input errors grow on the firewall trunk ax0: set MTU 9000 on the NAS VLAN and check the ax0 cable.' },
     );
-    const child = spawn(process.execPath, [CLI, 'ask', "what's causing the high network latency between the Kubernetes cluster and TrueNAS?", '--config', config], { env: { PATH: process.env.PATH ?? '', HOME: dir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const code = await new Promise((r) => child.on('exit', r));
+    const { code, stdout, stderr } = await runLabwatch(['ask', "what's causing the high network latency between the Kubernetes cluster and TrueNAS?", '--config', config], dir);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /^→ network_paths \{\}$/m);
     assert.match(stderr, /^→ opnsense_interfaces \{\}$/m);

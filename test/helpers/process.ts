@@ -75,3 +75,13 @@ export async function startLabwatch(yaml: string, env: Record<string, string> = 
   proc.url = String(running.listen);
   return proc;
 }
+
+/** `labwatch <args>` to its end, as a person runs it (a clean environment, HOME in `home`): exit code and output. */
+export function runLabwatch(args: string[], home: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}

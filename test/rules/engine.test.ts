@@ -8,6 +8,7 @@ import { parseZpoolStatusText } from '../../src/connectors/zfs/parse.ts';
 import { poolObservations, serialFromById } from '../../src/connectors/zfs/collect.ts';
 import { IncidentStore } from '../../src/incidents/store.ts';
 import { RuleEngine } from '../../src/rules/engine.ts';
+import type { Observation } from '../../src/rules/observation.ts';
 import { loadRules } from '../../src/rules/load.ts';
 import { createLogger } from '../../src/telemetry/log.ts';
 import { TEST_REDIS_URL } from '../helpers/lab.ts';
@@ -67,19 +68,24 @@ test('history survives between calls: a rate needs earlier observations', async 
   assert.equal((await engine.history('disk:H1')).length, 3);
 });
 
+/** One drive on pve2 as smartctl (`smart`) or an API (`reading: smart`) reports it. */
+function driveOn(subject: string, source: string, values: Record<string, unknown>, at: Date): Observation {
+  return {
+    source,
+    ...(source === 'smart' ? {} : { reading: 'smart' }),
+    kind: 'drive',
+    subject,
+    host: 'pve2',
+    at: at.toISOString(),
+    values: { state: 'ok', device: '/dev/sdb', type: 'sat', drive_class: 'hdd', ...values },
+  };
+}
+
 test('a reading through an API: the other source\'s rules apply, a drive is one anomaly on both paths, each path keeps its own state, and two nodes\' rpools are two anomalies', async () => {
   const engine = new RuleEngine(redis, `${prefix}-reading`, rules, createLogger({ level: 'silent' }));
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const at = (m: number) => new Date(t0 + m * 60_000);
-  const drive = (source: string, values: Record<string, unknown>, m: number) => ({
-    source,
-    ...(source === 'smart' ? {} : { reading: 'smart' }),
-    kind: 'drive',
-    subject: 'disk:ZC1A2B3C',
-    host: 'pve2',
-    at: at(m).toISOString(),
-    values: { state: 'ok', device: '/dev/sdb', type: 'sat', drive_class: 'hdd', ...values },
-  });
+  const drive = (source: string, values: Record<string, unknown>, m: number) => driveOn('disk:ZC1A2B3C', source, values, at(m));
   const local = await engine.observe([drive('smart', { reallocated_sectors: 12 }, 0)], { now: at(0) });
   const api = await engine.observe([drive('proxmox', { reallocated_sectors: 12 }, 1)], { now: at(1) });
   const fp = (r: typeof local, rule: string) => r.anomalies.find((a) => a.rule === rule && a.status === 'firing')?.fingerprint;
@@ -103,15 +109,7 @@ test("a drive's anomaly resolves only when no path still raises it; two nodes' i
   const engine = new RuleEngine(redis, `${prefix}-paths2`, rules, createLogger({ level: 'silent' }));
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const at = (m: number) => new Date(t0 + m * 60_000);
-  const drive = (source: string, values: Record<string, unknown>, m: number) => ({
-    source,
-    ...(source === 'smart' ? {} : { reading: 'smart' }),
-    kind: 'drive',
-    subject: 'disk:ZC9Y8X7W',
-    host: 'pve2',
-    at: at(m).toISOString(),
-    values: { state: 'ok', device: '/dev/sdb', type: 'sat', drive_class: 'hdd', ...values },
-  });
+  const drive = (source: string, values: Record<string, unknown>, m: number) => driveOn('disk:ZC9Y8X7W', source, values, at(m));
   await engine.observe([drive('smart', { reallocated_sectors: 12 }, 0)], { now: at(0) });
   await engine.observe([drive('proxmox', { reallocated_sectors: 12 }, 1)], { now: at(1) });
   // the API poll could not read SMART this time: smartctl still sees the sectors, so nothing resolves

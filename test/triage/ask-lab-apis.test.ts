@@ -5,17 +5,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { ScriptedAnthropic } from '../helpers/anthropic.ts';
 import { TEST_REDIS_URL } from '../helpers/lab.ts';
+import { runLabwatch } from '../helpers/process.ts';
 import { PBS_SECRET, startPbs, type PbsStandIn } from '../helpers/proxmox-backup.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/labwatch.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-ask-pbs-'));
 let api: ScriptedAnthropic;
 let pbs: PbsStandIn;
@@ -42,12 +40,7 @@ test('labwatch ask answers "which VMs have no recent backup?" through pbs_backup
       `anthropic:\n  api_key_file: ${join(dir, 'key')}\n  base_url: ${api.url}\n  max_turns: 3\n`,
   );
   api.script({ toolUse: [{ name: 'pbs_backups', input: {} }] }, { text: 'VM 101 (web01) has no backup newer than 36 hours.' });
-  const child = spawn(process.execPath, [CLI, 'ask', 'which VMs have no recent backup?', '--config', config], { env: { PATH: process.env.PATH ?? '', HOME: dir } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const code = await new Promise((r) => child.on('exit', r));
+  const { code, stdout, stderr } = await runLabwatch(['ask', 'which VMs have no recent backup?', '--config', config], dir);
   assert.equal(code, 0, stderr);
   assert.match(stderr, /^→ pbs_backups \{\}$/m);
   assert.match(stdout, /VM 101/);

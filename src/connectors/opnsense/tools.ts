@@ -1,21 +1,13 @@
 /** OPNsense diagnostic tools, over the reader the collector uses: interfaces and VLANs, gateways, system. */
 import * as z from 'zod';
-import { defineTool, failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
-import { ApiError } from '../api-client.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import { ApiError, apiGuarded as guarded } from '../api-client.ts';
 import { interfaceValues, linkRows } from './interfaces.ts';
 import type { OpnsenseReader } from './read.ts';
 import { filesystemObservations, gatewayObservation, noticeObservations, systemObservation } from './system.ts';
 
 const MAX_ROWS = 100;
 
-async function guarded(fn: () => Promise<ToolResult>): Promise<ToolResult> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError) return failed(e.message);
-    throw e;
-  }
-}
 
 export function opnsenseTools(reader: OpnsenseReader, host: string): ToolSpec[] {
   const interfaces = defineTool({

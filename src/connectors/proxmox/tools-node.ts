@@ -4,7 +4,7 @@
  * cluster itself listed it: a wrong name is refused with the right ones, and nothing is sent.
  */
 import * as z from 'zod';
-import { ApiError } from '../api-client.ts';
+import { ApiError, apiGuarded as guarded } from '../api-client.ts';
 import { driveObservation } from '../smart/collect.ts';
 import { defineTool, failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
 import { driveFromPve, type PveSmart } from './disks.ts';
@@ -20,14 +20,6 @@ export const nodeName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'a node name as proxmox_cluster_status lists it, such as "pve1"');
 
 /** An ApiError's message already says what failed and what to change: that is the tool's answer. */
-export async function guarded(run: () => Promise<ToolResult>): Promise<ToolResult> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof ApiError) return failed(e.message);
-    throw e;
-  }
-}
 
 /** The cluster's resources and the node asked for, or the refusal naming the nodes there are. */
 export async function knownNode(reader: ProxmoxReader, node: string, signal: AbortSignal): Promise<{ resources: Resource[]; entry: Resource } | ToolResult> {

@@ -4,11 +4,11 @@
  * is checked against what the cluster lists before it goes into a URL.
  */
 import * as z from 'zod';
-import { ApiError } from '../api-client.ts';
+import { ApiError, apiGuarded as guarded } from '../api-client.ts';
 import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
 import type { HaEntry, ProxmoxReader, Resource, Storage } from './read.ts';
 import { kernel, pct, pveVersion } from './node.ts';
-import { bytes, guarded, iso, knownNode, nodeName, nodeTools, refused, uptime } from './tools-node.ts';
+import { bytes, iso, knownNode, nodeName, nodeTools, refused, uptime } from './tools-node.ts';
 
 const MAX_GUESTS = 100;
 const MAX_RUNS = 5;

@@ -1,7 +1,7 @@
 /** Proxmox Backup Server diagnostic tools, over the reader the collector uses: datastores, backups per group, tasks. */
 import * as z from 'zod';
-import { defineTool, failed, noData, ok, READ_ONLY, type ToolResult, type ToolSpec } from '../../tools/types.ts';
-import { ApiError } from '../api-client.ts';
+import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../../tools/types.ts';
+import { apiGuarded as guarded } from '../api-client.ts';
 import { ageText, type GroupJudgement } from './collect.ts';
 import { isIgnored } from './config.ts';
 import type { PbsReader, Snapshot } from './read.ts';
@@ -20,14 +20,6 @@ function upidStart(upid: string | null | undefined): string | undefined {
   return hex && /^[0-9A-Fa-f]+$/.test(hex) ? iso(parseInt(hex, 16)) : undefined;
 }
 
-async function guarded(fn: () => Promise<ToolResult>): Promise<ToolResult> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError) return failed(e.message);
-    throw e;
-  }
-}
 
 export function pbsTools(reader: PbsReader, judge: GroupJudgement, now: () => number = Date.now): ToolSpec[] {
   const logs = new TaskLogs();

@@ -4,16 +4,14 @@
  * that fixes it. The cluster is the loopback stand-in (real captures, real HTTPS, GET only).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TEST_REDIS_URL } from '../../helpers/lab.ts';
+import { runLabwatch } from '../../helpers/process.ts';
 import { PVE_SECRET, startPveCluster, type PveCluster } from '../../helpers/proxmox.ts';
 
-const CLI = fileURLToPath(new URL('../../../bin/labwatch.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'labwatch-check-pve-'));
 let pve: PveCluster;
 let config: string;
@@ -26,10 +24,7 @@ before(async () => {
 });
 after(() => pve.close());
 
-const check = () =>
-  new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(process.execPath, [CLI, 'check', '--config', config], { env: { PATH: process.env.PATH ?? '', HOME: dir } }, (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout })),
-  );
+const check = () => runLabwatch(['check', '--config', config], dir);
 
 test('check logs in and says the version and the cluster', async () => {
   const r = await check();
@@ -54,11 +49,7 @@ test('check names every endpoint the token is refused, and the command that gran
 });
 
 test('observe proxmox-disks reads every node\'s drives through the API and shows what the SMART rules make of them', async () => {
-  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [CLI, 'observe', 'proxmox-disks', '--json', '--config', config], { env: { PATH: process.env.PATH ?? '', HOME: dir } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
+  const r = await runLabwatch(['observe', 'proxmox-disks', '--json', '--config', config], dir);
   assert.equal(r.code, 0, r.stderr);
   const obs = JSON.parse(r.stdout) as { subject: string; host: string; reading?: string; values: Record<string, unknown> }[];
   // node1's real NVMe (pve-storage's test data: serial "unknown", so named by node and device; 31 % used)
