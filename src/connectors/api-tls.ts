@@ -1,7 +1,7 @@
 /**
- * How labwatch trusts a lab system's HTTPS certificate. Proxmox, PBS, TrueNAS and OPNsense ship
- * self-signed certificates, so the three homelab choices are: the cluster's own CA (`ca_file`),
- * one pinned certificate (`tls_fingerprint`, as `pvenode cert info` prints it), or no check at all
+ * How labwatch trusts a lab system's HTTPS certificate. Lab appliances ship self-signed
+ * certificates, so the three homelab choices are: the system's own CA (`ca_file`), one pinned
+ * certificate (`tls_fingerprint`, as the system or openssl prints it), or no check at all
  * (`tls_verify: false`, warned at start). Without any, the system CAs apply (a Let's Encrypt node).
  *
  * The check runs before the connection is handed to the request, so the API token is never sent
@@ -17,12 +17,12 @@ const FINGERPRINT = /^(?:sha256[\s:/]+)?((?:[0-9a-f]{2}:?){31}[0-9a-f]{2})$/i;
 
 /** The keys a lab system's block takes for TLS (spread into its zod object). */
 export const tlsKeys = {
-  /** PEM file of the CA that signed the server's certificate (Proxmox: /etc/pve/pve-root-ca.pem) */
+  /** PEM file of the CA that signed the server's certificate */
   ca_file: z.string().min(1).optional(),
   /** the server certificate's SHA-256 fingerprint, "AB:CD:…" (optionally "sha256 AB:CD:…") */
   tls_fingerprint: z
     .string()
-    .regex(FINGERPRINT, 'a SHA-256 fingerprint: 32 hex bytes such as "sha256 AB:CD:…" (`pvenode cert info` prints it)')
+    .regex(FINGERPRINT, 'a SHA-256 fingerprint: 32 hex bytes such as "sha256 AB:CD:…"')
     .optional(),
   /** false: accept any certificate (the connection is still encrypted, but anyone on the path can read the token) */
   tls_verify: z.boolean().default(true),
@@ -35,13 +35,19 @@ export const oneTrust = {
   params: { message: 'give one of ca_file, tls_fingerprint or tls_verify: false, not several', path: ['tls_fingerprint'] },
 };
 
+/** Where a system keeps its CA certificate and shows its fingerprint, for the errors' "what to do". */
+export interface TrustHints {
+  ca?: string;
+  fingerprint?: string;
+}
+
 export interface TlsTrust {
   ca_file?: string | undefined;
   tls_fingerprint?: string | undefined;
   tls_verify?: boolean | undefined;
 }
 
-/** "sha256 ab:cd…" or "abcd…" → "AB:CD:…", the form Node and `pvenode cert info` print. */
+/** "sha256 ab:cd…" or "abcd…" → "AB:CD:…", the form Node and openssl print. */
 function normalFingerprint(f: string): string {
   const hex = FINGERPRINT.exec(f.trim())?.[1]?.replace(/:/g, '').toUpperCase();
   if (!hex) throw new Error(`not a SHA-256 fingerprint: ${f}`);
@@ -61,15 +67,17 @@ export class TlsTrustError extends Error {
 
 /**
  * An https Agent that checks the certificate as `trust` says before any byte of the request is
- * written. `block` is the config key for the hints ("proxmox").
+ * written. `block` is the config key for the hints ("proxmox"); `hints` say, in the system's own
+ * words, where its CA certificate and its fingerprint are found.
  */
-export function trustingAgent(trust: TlsTrust, block: string): Agent {
+export function trustingAgent(trust: TlsTrust, block: string, hints: TrustHints = {}): Agent {
+  const caWhere = hints.ca ? ` (${hints.ca})` : '';
   let ca: Buffer | undefined;
   if (trust.ca_file) {
     try {
       ca = readFileSync(trust.ca_file);
     } catch (e) {
-      throw new Error(`${block}.ca_file ${trust.ca_file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); copy the CA certificate there (Proxmox: /etc/pve/pve-root-ca.pem on any node) or pin the certificate with tls_fingerprint`);
+      throw new Error(`${block}.ca_file ${trust.ca_file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); copy the CA certificate there${caWhere} or pin the certificate with tls_fingerprint`);
     }
   }
   const pinned = trust.tls_fingerprint ? normalFingerprint(trust.tls_fingerprint) : undefined;
@@ -92,7 +100,7 @@ export function trustingAgent(trust: TlsTrust, block: string): Agent {
         if (seen === pinned) return done(null, socket);
         return fail(
           new TlsTrustError(
-            `${where} presented a certificate with SHA-256 fingerprint ${seen ?? '(none)'}, not the pinned ${block}.tls_fingerprint ${pinned}: the certificate was renewed or this is not the server you meant. Compare with \`pvenode cert info\` on the node (or the system's certificate page) and update tls_fingerprint`,
+            `${where} presented a certificate with SHA-256 fingerprint ${seen ?? '(none)'}, not the pinned ${block}.tls_fingerprint ${pinned}: the certificate was renewed or this is not the server you meant. Compare with ${hints.fingerprint ?? "the certificate the system's web interface shows"} and update tls_fingerprint`,
             seen,
           ),
         );
@@ -100,7 +108,7 @@ export function trustingAgent(trust: TlsTrust, block: string): Agent {
       if (!verify || socket.authorized) return done(null, socket);
       fail(
         new TlsTrustError(
-          `${where}'s certificate is not trusted (${String(socket.authorizationError)}); its SHA-256 fingerprint is ${seen ?? '(none)'}. If that is your server, pin it with ${block}.tls_fingerprint: "${seen}", or give the CA that signed it with ${block}.ca_file (Proxmox: /etc/pve/pve-root-ca.pem)`,
+          `${where}'s certificate is not trusted (${String(socket.authorizationError)}); its SHA-256 fingerprint is ${seen ?? '(none)'}. If that is your server, pin it with ${block}.tls_fingerprint: "${seen}", or give the CA that signed it with ${block}.ca_file${caWhere}`,
           seen,
         ),
       );

@@ -130,6 +130,9 @@ function pveAuthorization(tokenId: string, secret: string): string {
   return `PVEAPIToken=${tokenId}=${secret}`;
 }
 
+/** Where Proxmox VE keeps the cluster's CA and shows a node's fingerprint, for TLS errors. */
+const PVE_TRUST = { ca: 'Proxmox: /etc/pve/pve-root-ca.pem on any node', fingerprint: '`pvenode cert info` on the node' };
+
 export class ProxmoxReader {
   readonly client: ApiClient;
 
@@ -146,7 +149,7 @@ export class ProxmoxReader {
         prefix: '/api2/json',
         authorization: pveAuthorization(cfg.token_id, secret),
         secret,
-        agent: trustingAgent(cfg, 'proxmox'),
+        agent: trustingAgent(cfg, 'proxmox', PVE_TRUST),
         timeoutMs: ms(cfg.timeout),
         hints: {
           auth: `check proxmox.token_id (${cfg.token_id}) and the token secret (proxmox.token_secret_file or LABWATCH_PROXMOX_TOKEN_SECRET); \`pveum user token list ${cfg.token_id.split('!')[0]}\` on a node lists the user's tokens`,

@@ -107,7 +107,8 @@ export class PbsReader {
         prefix: '/api2/json',
         authorization: pbsAuthorization(cfg.token_id, secret),
         secret,
-        agent: trustingAgent(cfg, 'proxmox_backup'),
+        // PBS shows its fingerprint on the Dashboard (Show Fingerprint) and with proxmox-backup-manager
+        agent: trustingAgent(cfg, 'proxmox_backup', { fingerprint: '`proxmox-backup-manager cert info` on the server (or Dashboard → Show Fingerprint)' }),
         timeoutMs: ms(cfg.timeout),
         hints: {
           auth: `check proxmox_backup.token_id (${cfg.token_id}) and the token secret (proxmox_backup.token_secret_file or LABWATCH_PBS_TOKEN_SECRET); \`proxmox-backup-manager user list-tokens ${cfg.token_id.split('!')[0]}\` on the server lists the user's tokens`,

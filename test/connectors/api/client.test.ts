@@ -45,6 +45,7 @@ describe('lab API client', () => {
     assert.equal(e.kind, 'tls');
     assert.match(e.message, new RegExp(`tls_fingerprint: "${testCertificate().fingerprint}"`));
     assert.match(e.message, /ca_file/);
+    assert.doesNotMatch(e.message, /pve-root-ca|pvenode/, 'no system\'s own hints unless it gives them');
     assert.equal(api.calls.length, before, 'no request reached the server');
   });
 

@@ -97,6 +97,7 @@ describe('reading a Proxmox VE cluster', () => {
     }
     const etls = await proxmoxCollector({ reader: reader(pve, { tls_fingerprint: undefined }) }).collect(AbortSignal.timeout(5_000)).catch((e: Error) => e);
     assert.match(String(etls), new RegExp(`not trusted.*proxmox\\.tls_fingerprint: "${testCertificate().fingerprint}"`));
+    assert.match(String(etls), /proxmox\.ca_file \(Proxmox: \/etc\/pve\/pve-root-ca\.pem on any node\)/, "Proxmox's own place for its CA");
   });
 
   test('one poll of a 3-node cluster with 30 guests costs a bounded number of calls, fewer once configs are known', async (t) => {
