@@ -65,7 +65,11 @@ export function mergeAnomalies(current: Incident | null, batch: Anomaly[], now: 
   // No open incident for this group: a firing anomaly opens one; a lone resolution is recorded
   // (revision 0, never announced) unless it repeats one we already closed.
   if (!current || current.status === 'resolved') {
-    if (!anyFiring && current) return touchResolved(current, batch, now);
+    // A person resolved it by hand: its source re-sending the same firing (same start) does not
+    // reopen it; a new start (it cleared and fired again) does.
+    const live = current ? batch.filter((a) => !(a.status === 'firing' && resolvedByHand(current.anomalies, a))) : batch;
+    if (current && !live.some((a) => a.status === 'firing')) return touchResolved(current, batch, now);
+    batch = live;
     const seq = (current?.seq ?? 0) + 1;
     const anomalies: Record<string, AnomalyState> = {};
     for (const a of batch) anomalies[a.fingerprint] = fresh(a, now);
@@ -139,6 +143,14 @@ export function mergeAnomalies(current: Incident | null, batch: Anomaly[], now: 
     anomalies,
   };
   return { incident, announce: true };
+}
+
+/** The annotation actions.ts sets on an anomaly a person resolved by hand. */
+export const RESOLVED_BY_HAND = 'labwatch_resolved_by';
+
+function resolvedByHand(anomalies: Record<string, AnomalyState>, a: Anomaly): boolean {
+  const prev = Object.hasOwn(anomalies, a.fingerprint) ? anomalies[a.fingerprint] : undefined;
+  return prev !== undefined && prev.status === 'resolved' && Object.hasOwn(prev.annotations, RESOLVED_BY_HAND) && prev.startsAt === a.startsAt;
 }
 
 function touchResolved(current: Incident, batch: Anomaly[], now: string): MergeResult {

@@ -258,6 +258,14 @@ export class IncidentStore {
     return incidents.map((i, n) => withSightings(i, content[n] ?? {}));
   }
 
+  /** Incidents changed at or after `sinceMs`, oldest change first (the dashboard's live feed). */
+  async changedSince(sinceMs: number, limit = 10_000): Promise<{ id: string; at: number }[]> {
+    const flat = await this.redis.zrangebyscore(this.#key('incidents:recent'), sinceMs, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
+    const out: { id: string; at: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i]!, at: Number(flat[i + 1]) });
+    return out;
+  }
+
   /** The latest incident of a group key (open or resolved). */
   async groupIncident(groupKey: string): Promise<Incident | null> {
     const raw = await this.redis.get(this.#key('group', this.#groupHash(groupKey)));

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { defineTool, failed, noData, ok, READ_ONLY, type ToolSpec } from '../tools/types.ts';
 import type { IncidentStore } from './store.ts';
+import { INCIDENT_ID } from './types.ts';
 
 /**
  * What incident_get reads of triage's reports (triage/reports.ts ReportStore). Declared here, not
@@ -12,7 +13,7 @@ export interface ReportsOf {
   triageCost(id: string): Promise<{ investigations: number; usd: number; local?: boolean } | null>;
 }
 
-const incidentId = z.string().regex(/^inc-[0-9a-f]{10}-[0-9a-z]{1,12}$/, 'an incident id like inc-0123456789-mwv0a5ue');
+const incidentId = z.string().regex(INCIDENT_ID, 'an incident id like inc-0123456789-mwv0a5ue');
 
 export function incidentTools(store: IncidentStore, reports: ReportsOf): ToolSpec[] {
   const list = defineTool({

@@ -6,6 +6,9 @@
 export type { Anomaly, Link, Severity } from '../connectors/types.ts';
 import type { Anomaly, Severity } from '../connectors/types.ts';
 
+/** What merge.ts makes: inc-<10 hex of the group key>-<base36 opening time>. */
+export const INCIDENT_ID = /^inc-[0-9a-f]{10}-[0-9a-z]{1,12}$/;
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export interface AnomalyState extends Anomaly {

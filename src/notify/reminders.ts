@@ -1,7 +1,8 @@
 /**
  * Repeats: an incident still open is announced again every `repeat_interval` with what changed
- * since (its anomalies' current summaries against the revision last announced). The sweep runs
- * in every process; claiming reminder n is atomic, so only one process sends it.
+ * since (its anomalies' current summaries against the revision last announced), unless someone
+ * acknowledged it or snoozed it. The sweep runs in every process; claiming reminder n is atomic,
+ * so only one process sends it.
  */
 import type { Incident } from '../incidents/types.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -42,6 +43,9 @@ export class Reminders {
       if (!incident || incident.status !== 'firing' || incident.revision === 0) continue;
       const last = (await state.lastAnnounced(id)) ?? { at: incident.updatedAt, reminders: 0 };
       if (now.getTime() - Date.parse(last.at) < this.repeatMs) continue;
+      // Someone is on it, or asked for quiet until later: no reminder.
+      const attention = await this.stores.attention?.(id);
+      if (attention?.acknowledged || attention?.snoozedUntil) continue;
       const reported = await incidents.reportedRevision(id, incident.revision);
       const base = await reports.getReport(id, reported);
       const announced = await reports.getRevision(id, reported);

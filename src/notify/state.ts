@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { stableHash } from '../connectors/identity.ts';
 import type { IncidentStore } from '../incidents/store.ts';
+import type { Attention } from '../incidents/actions.ts';
 import type { Incident } from '../incidents/types.ts';
 import { keysOf, type StageKeys } from '../keys.ts';
 import type { Report } from '../triage/report.ts';
@@ -27,6 +28,8 @@ export interface NotifyStores {
   incidents: IncidentStore;
   reports: Reports;
   state: NotifyState;
+  /** whether someone acknowledged or snoozed an incident (incidents/actions.ts) */
+  attention?: (id: string) => Promise<Attention>;
 }
 
 /** A flapping group: since when, its last change, and how many changes were counted. */
