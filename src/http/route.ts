@@ -11,9 +11,13 @@ import type { FastifyInstance } from 'fastify';
  * - `public`: anyone who can connect (health, metrics, the incident page a notification links to);
  * - `token`: the bearer token (http.token_file) from any Host, as webhook senders on other machines need;
  * - `local`: the token, and on a loopback bind also a loopback name (or notify.public_url's host)
- *   in Host and Origin, so a web page on another site cannot reach it by DNS rebinding.
+ *   in Host and Origin, so a web page on another site cannot reach it by DNS rebinding;
+ * - `person`: the dashboard API: Host and Origin as `local`, then the token or a session cookie
+ *   (http/session.ts), and for every state-changing request with the cookie its CSRF token; open
+ *   without a token on loopback, read-only without one beyond it. `personOf(req)` says who.
+ * - `page`: Host and Origin as `local` and nothing else: the log-in itself.
  */
-export type Access = 'public' | 'token' | 'local';
+export type Access = 'public' | 'token' | 'local' | 'person' | 'page';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

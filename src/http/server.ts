@@ -3,13 +3,14 @@
  * parsing, errors in words a caller can act on, and who may call (each route's `access`, checked
  * before its body is read). The routes themselves are modules in http/routes/, listed in its index.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type onRequestHookHandler } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { bearerChecker } from './auth.ts';
 import { hostnameChecker, isLoopbackIp, parseHostHeader, parseOrigin, type HostPort } from './host-check.ts';
 import { errorBody, type Access, type DepsOf, type RouteModule } from './route.ts';
 import { ROUTES, type RoutesDeps } from './routes/index.ts';
+import { ANONYMOUS, setPerson, Sessions, type Person } from './session.ts';
 
 /** What the shared parts need; each route module adds its own deps (RoutesDeps). */
 export interface ServerDeps {
@@ -21,6 +22,8 @@ export interface ServerDeps {
   allowedHosts?: string[];
   /** The address the server is bound to; a loopback bind only answers loopback Host names on 'local' routes. */
   listenHost?: string;
+  /** The dashboard's log-ins ('person' routes); without them only the token (or an open dashboard) lets a person in. */
+  sessions?: Sessions;
 }
 
 export type HttpDeps = ServerDeps & RoutesDeps;
@@ -103,10 +106,28 @@ function accessGuard(deps: ServerDeps) {
   const allowedName = hostnameChecker(deps.allowedHosts ?? []);
   const allowed = (hp: HostPort | null) => !checked || (hp !== null && allowedName(hp.hostname));
 
+  const open = !deps.token;
+  /** A person's request: the token, a session (with its CSRF token for a change), or an open dashboard. */
+  const person = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const changes = req.method !== 'GET' && req.method !== 'HEAD';
+    if (deps.token && authorised(req.headers.authorization)) return setPerson(req, { name: 'api token', via: 'api' });
+    const session = await deps.sessions?.read(req).catch((e: Error) => {
+      deps.log.warn({ err: e.message }, 'could not read the dashboard session from Redis');
+      return undefined;
+    });
+    if (!session && !open) return reply.code(401).send(errorBody('log in first (POST /api/login with the token), or send Authorization: Bearer <http.token_file>'));
+    if (changes && !checked && open) return reply.code(403).send(errorBody('actions are refused: labwatch listens beyond loopback without http.token_file', 'set http.token_file, then log in to the dashboard with that token'));
+    if (changes && !(session && Sessions.csrfMatches(req, session.record)))
+      return reply.code(403).send(errorBody('missing or wrong X-CSRF-Token for this session', 'reload the page; scripts send Authorization: Bearer <token> instead'));
+    const who: Person = session ? { name: session.record.name, via: 'dashboard' } : { name: ANONYMOUS, via: 'dashboard' };
+    setPerson(req, who);
+    return undefined;
+  };
+
   return (access: Access, url: string, moduleName: string, source: string | undefined): onRequestHookHandler | undefined => {
     if (access === 'public') return undefined;
     return async (req, reply) => {
-      if (access === 'local') {
+      if (access !== 'token') {
         // DNS rebinding: a page on another site must not reach a loopback-bound labwatch.
         const host = req.headers.host;
         if (!allowed(host === undefined ? null : parseHostHeader(host))) return reply.code(403).send(refusedName(url, 'Host', host));
@@ -114,6 +135,8 @@ function accessGuard(deps: ServerDeps) {
         // CLI clients send no Origin; a browser's must name an allowed host.
         if (origin !== undefined && !allowed(parseOrigin(origin))) return reply.code(403).send(refusedName(url, 'Origin', origin));
       }
+      if (access === 'page') return;
+      if (access === 'person') return person(req, reply);
       if (authorised(req.headers.authorization)) return;
       const unauthorised = reply.code(401).header('WWW-Authenticate', 'Bearer realm="labwatch"');
       if (!source) {
