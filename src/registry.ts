@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { blockSecrets, ms, secretValues, type Config } from './config/schema.ts';
 import { CONNECTORS } from './connectors/index.ts';
-import type { Connector, ConnectorContext, Probe, RuleQuery, Scheduled, WebhookIntake } from './connectors/types.ts';
+import type { Connector, ConnectorContext, Probe, RuleQuery, Scheduled, Silencer, WebhookIntake } from './connectors/types.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { incidentTools, type ReportsOf } from './incidents/tools.ts';
 import { networkPathsTool } from './rules/paths-tool.ts';
@@ -54,6 +54,16 @@ function enabledConnectors(cfg: Config, deps: Parameters<typeof contextOf>[2]): 
 /** Every system labwatch polls, from its `watch:` block; `rules` gives the current rules to collectors that run rule queries. */
 export function buildCollectors(cfg: Config, host: string, log: Logger, rules: () => RuleQuery[] = () => []): Scheduled[] {
   return enabledConnectors(cfg, { host, log, rules }).flatMap(({ connector, ctx }) => connector.collectors?.(ctx) ?? []);
+}
+
+/** The silencers the config enabled, by the source of the anomalies each can silence. */
+export function buildSilencers(cfg: Config, log: Logger): Map<string, Silencer> {
+  const out = new Map<string, Silencer>();
+  for (const { connector, ctx } of enabledConnectors(cfg, { log })) {
+    const s = connector.silencer?.(ctx);
+    if (s) out.set(connector.name, s);
+  }
+  return out;
 }
 
 /** How long a system may take to show it answers before its tools are left out (rechecked later). */
@@ -147,7 +157,7 @@ export function buildToolbox(
   const toolbox = new Toolbox(parts, own, deps.log);
   const audit = new Audit({
     file: auditFile(cfg),
-    ...(deps.redis ? { redis: deps.redis, stream: redisKey(cfg.redis.prefix, 'audit') } : {}),
+    ...(deps.redis ? { redis: deps.redis, stream: redisKey(cfg.redis.prefix, 'audit'), callsKey: (id: string) => redisKey(cfg.redis.prefix, 'calls', id) } : {}),
     secrets: secretValues(cfg),
     ...(deps.onToolCall ? { onRecord: deps.onToolCall } : {}),
     ...(deps.onAuditWriteFailure ? { onWriteFailure: deps.onAuditWriteFailure } : {}),

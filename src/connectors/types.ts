@@ -219,4 +219,12 @@ export interface Connector<C = any, W = any> {
   intakes?: WebhookIntake[];
   /** `observe <name>` runs its collectors even when `enabled` says no (e.g. auto and not on PATH), to show why */
   forceable?: boolean;
+  /**
+   * Silences its own anomalies (those whose source is this connector) at the system for a while,
+   * when the config enabled that write: the dashboard's "silence" action, done as a logged-in person.
+   */
+  silencer?(ctx: ConnectorContext<C, W>): Silencer | undefined;
 }
+
+/** Makes silences for some firing anomalies; returns what it made (id and end). */
+export type Silencer = (anomalies: Anomaly[], durationMs: number, comment: string, signal: AbortSignal) => Promise<{ id: string; until: string }[]>;

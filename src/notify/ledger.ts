@@ -49,9 +49,17 @@ export class DeliveryLedger {
       .exec();
   }
 
-  /** The send failed for certain: nothing went out, a retry may send. */
-  async failed(id: string, key: string | number, channel: string): Promise<void> {
-    await this.redis.del(this.#key('sending', id, key, channel));
+  /** The send failed for certain: nothing went out, a retry may send. The error is kept for the dashboard's timeline. */
+  async failed(id: string, key: string | number, channel: string, error?: string): Promise<void> {
+    const tx = this.redis.multi().del(this.#key('sending', id, key, channel));
+    if (error !== undefined) tx.set(this.#key('failure', id, key, channel), JSON.stringify({ at: new Date().toISOString(), error: error.slice(0, 500) }), 'EX', this.retentionSeconds);
+    await tx.exec();
+  }
+
+  /** What happened to one message on one channel: sent (when, its reference), or its last failure. */
+  async outcome(id: string, key: string | number, channel: string): Promise<{ sent?: { at: string; ref: string | null }; failure?: { at: string; error: string } }> {
+    const [sent, failure] = await this.redis.mget(this.#key('delivery', id, key, channel), this.#key('failure', id, key, channel));
+    return { ...(sent ? { sent: JSON.parse(sent) as { at: string; ref: string | null } } : {}), ...(failure ? { failure: JSON.parse(failure) as { at: string; error: string } } : {}) };
   }
 
   async wasDelivered(id: string, key: string | number, channel: string): Promise<boolean> {

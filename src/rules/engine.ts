@@ -18,6 +18,15 @@ const HISTORY_MAX = 500;
 const HISTORY_DAYS = 90;
 const STATE_TTL_S = HISTORY_DAYS * 86400;
 
+/** Where and when a subject was last observed (the obs:seen index). */
+interface Seen {
+  subject: string;
+  kind: string;
+  source: string;
+  host: string;
+  at: string;
+}
+
 export interface OutcomeLine {
   subject: string;
   rule: string;
@@ -114,11 +123,14 @@ export class RuleEngine {
         else write.set(key, JSON.stringify(outcome.state), 'EX', STATE_TTL_S);
       });
       for (const r of sharedResolves) if (!(await this.#firingElsewhere(r.ruleId, obs))) anomalies.push(r.anomaly);
-      if (obs.gone) write.del(this.#key('obs:last', hk), this.#key('obs:hist', hk));
-      else write.set(this.#key('obs:last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+      if (obs.gone) write.del(this.#key('obs:last', hk), this.#key('obs:hist', hk)).hdel(this.#key('obs:seen'), hk);
+      else {
+        write.set(this.#key('obs:last', hk), JSON.stringify(obs.values), 'EX', STATE_TTL_S);
+        write.hset(this.#key('obs:seen'), hk, JSON.stringify({ subject: obs.subject, kind: obs.kind, source: obs.source, host: obs.host, at: obs.at } satisfies Seen));
+      }
       if (obs.group) for (const alias of obs.aliases ?? []) write.set(this.#key('groupof', alias), obs.group, 'EX', STATE_TTL_S);
       if (obs.summary !== undefined) {
-        const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary };
+        const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary, ...(hk !== obs.subject ? { key: hk } : {}) };
         const arrow = trendArrow(obs, history, now);
         if (arrow) latest.arrow = arrow;
         write.hset(this.#key('obs:latest'), obs.subject, JSON.stringify(latest));
@@ -140,6 +152,17 @@ export class RuleEngine {
     const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
     if (stale.length) await this.redis.hdel(this.#key('obs:latest'), ...stale.map((l) => l.subject));
     return all.filter((l) => !stale.includes(l)).sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  }
+
+  /**
+   * Every subject observed in the last 7 days, summary or not (a vdev, an interface), by where its
+   * values are kept: what the dashboard lists. Older ones are dropped as they are found.
+   */
+  async seen(now = new Date()): Promise<(Seen & { key: string })[]> {
+    const all = Object.entries(await this.redis.hgetall(this.#key('obs:seen'))).map(([key, v]) => ({ key, ...(JSON.parse(v) as Seen) }));
+    const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
+    if (stale.length) await this.redis.hdel(this.#key('obs:seen'), ...stale.map((l) => l.key));
+    return all.filter((l) => !stale.includes(l));
   }
 
   /** The groups other connectors put these subjects in (a disk in its pool), or null: so an alert about a disk joins its pool's incident. */
@@ -168,6 +191,13 @@ export class RuleEngine {
   /** The lab's network paths (rules/paths.ts), for the network_paths tool. */
   get paths(): NetworkPaths {
     return this.#paths;
+  }
+
+  /** The last observed values under each history key (a subject, or one path's view of it): the dashboard's tables. */
+  async lastValues(keys: string[]): Promise<(Record<string, unknown> | null)[]> {
+    if (keys.length === 0) return [];
+    const raw = await this.redis.mget(keys.map((k) => this.#key('obs:last', k)));
+    return raw.map((r) => (r ? (JSON.parse(r) as Record<string, unknown>) : null));
   }
 
   /** The kept history of a subject, oldest first (for MCP tools and people). */

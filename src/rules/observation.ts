@@ -24,6 +24,8 @@ export interface Latest {
   host: string;
   at: string;
   summary: string;
+  /** where its values and history are kept (historyKey), when that is not the subject itself */
+  key?: string;
   /** ↑ rising, ↓ falling, → steady, against about a day earlier; absent without history */
   arrow?: '↑' | '↓' | '→';
 }

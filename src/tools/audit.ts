@@ -23,7 +23,14 @@ export interface AuditEntry {
   durationMs: number;
   bytes: number;
   outcome: string;
+  /** the text the caller got back; kept only in the incident's call list (not the file or the stream) */
+  result?: string;
 }
+
+/** An incident's call list keeps results up to this size each (the model never got more than the tool's cap). */
+const RESULT_KEEP_BYTES = 32_000;
+const CALLS_KEEP = 200;
+const CALLS_TTL_S = 30 * 86_400;
 
 export interface AuditLog {
   record(e: AuditEntry): Promise<void>;
@@ -45,6 +52,8 @@ export class Audit implements AuditLog {
       keep?: number;
       redis?: Redis;
       stream?: string;
+      /** the key of an incident's call list (results included), when calls made for incidents are kept for the dashboard */
+      callsKey?: (incident: string) => string;
       secrets?: string[];
       /** told of every call (the daemon counts them in labwatch_tool_calls_total) */
       onRecord?: (e: AuditEntry) => void;
@@ -64,11 +73,24 @@ export class Audit implements AuditLog {
     } catch {
       // a metrics callback must not cost the record
     }
-    const line = this.#scrub(JSON.stringify(e));
-    const { file, redis, stream } = this.opts;
+    const { result, ...entry } = e;
+    const line = this.#scrub(JSON.stringify(entry));
+    const { file, redis, stream, callsKey } = this.opts;
+    // A tool run for an incident (it has a result; people's actions on the incident have none).
+    const calls = redis && callsKey && e.incident && result !== undefined ? callsKey(e.incident) : undefined;
+    // Scrubbed before it is cut: a secret across the cut must not leave its first half behind.
+    const kept = result === undefined ? '' : this.#scrub(result);
+    const withResult = calls ? this.#scrub(JSON.stringify({ ...entry, result: kept.length > RESULT_KEEP_BYTES ? kept.slice(0, RESULT_KEEP_BYTES) + '\n… (cut)' : kept })) : '';
     await Promise.all([
       file ? this.#keep('file', () => this.#append(file, line + '\n')) : undefined,
-      redis && stream ? this.#keep('redis', () => redis.xadd(stream, 'MAXLEN', '~', '10000', '*', 'entry', line)) : undefined,
+      redis && stream
+        ? this.#keep('redis', async () => {
+            const tx = redis.multi().xadd(stream, 'MAXLEN', '~', '10000', '*', 'entry', line);
+            // The first calls are kept (an index into the list names one call for good); an investigation makes a few dozen.
+            if (calls) tx.rpush(calls, withResult).ltrim(calls, 0, CALLS_KEEP - 1).expire(calls, CALLS_TTL_S);
+            await tx.exec();
+          })
+        : undefined,
     ]);
   }
 
@@ -120,6 +142,13 @@ export class Audit implements AuditLog {
       await rename(file, `${file}.1`).catch(() => undefined);
     }
     await appendFile(file, line, { mode: 0o640 });
+  }
+
+  /** The tool calls made for one incident, oldest first, with their results. */
+  async callsOf(incident: string): Promise<AuditEntry[]> {
+    const { redis, callsKey } = this.opts;
+    if (!redis || !callsKey) return [];
+    return (await redis.lrange(callsKey(incident), 0, -1)).map((l) => JSON.parse(l) as AuditEntry);
   }
 
   /** Newest last; for `labwatch audit`. */

@@ -30,6 +30,8 @@ export class Watcher {
   readonly #runs: Counter<'collector' | 'outcome'>;
   readonly #duration: Histogram<'collector'>;
   readonly #observed: Gauge<'source' | 'kind' | 'subject' | 'key'>;
+  /** each collector's last run in this process, for the dashboard's status */
+  readonly #last = new Map<string, { at: string; ok: boolean; error: string; observations: number }>();
 
   constructor(
     private readonly scheduled: Scheduled[],
@@ -80,8 +82,14 @@ export class Watcher {
       if (result.anomalies.length) await this.intake.accept(result.anomalies, { grouped: true });
     }
     if (!error) this.#runs.inc({ collector: name, outcome: 'ok' });
+    if (!opts.dryRun) this.#last.set(name, { at: new Date().toISOString(), ok: error === undefined, error: error ?? '', observations: observations.length - 1 });
     end();
     return { ...result, observations, ...(error ? { error } : {}) };
+  }
+
+  /** Every scheduled collector with its last run here (none yet: at is empty). */
+  lastRuns(): { name: string; at: string; ok: boolean; error: string; observations: number }[] {
+    return this.scheduled.map((s) => ({ name: s.collector.name, ...(this.#last.get(s.collector.name) ?? { at: '', ok: true, error: '', observations: 0 }) }));
   }
 
   start(): void {

@@ -50,6 +50,8 @@ export interface LabOptions {
   channels?: ('email' | 'ntfy')[];
   /** audit.file (default: audit.jsonl in the lab's temporary folder) */
   auditFile?: string;
+  /** http.listen (default 127.0.0.1:0) */
+  listen?: string;
 }
 
 export interface Lab {
@@ -86,7 +88,7 @@ redis:
   url: "${redisUrl}"
   prefix: ${prefix}
 http:
-  listen: "127.0.0.1:0"
+  listen: "${opts.listen ?? '127.0.0.1:0'}"
 ${opts.token === false ? '' : `  token_file: ${file('http-token', SECRETS.httpToken)}`}
 notify:
 ${!channels.has('email') ? '' : `  email:
