@@ -10,7 +10,7 @@ import { failed, type ToolResult, type ToolSpec } from './types.ts';
 import { issueMessage, issuePath } from '../util/zod.ts';
 
 export interface RunOptions {
-  caller: 'mcp' | 'cli' | 'triage';
+  caller: 'mcp' | 'cli' | 'triage' | 'dashboard';
   incident?: string;
   maxBytes?: number;
   timeoutMs?: number;
@@ -46,6 +46,7 @@ export async function runTool(tool: ToolSpec, raw: unknown, audit: AuditLog, opt
       durationMs: Date.now() - started,
       bytes,
       outcome: result.status,
+      result: result.text,
     });
   } catch {
     // Audit.record never throws; another AuditLog might, and its failure is its own to report.

@@ -13,8 +13,9 @@ import type { Logger } from '../telemetry/log.ts';
 import { makeScrubber } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { AuditLog } from '../tools/audit.ts';
-import { runTool } from '../tools/run.ts';
+import { runTool, type RunOptions } from '../tools/run.ts';
 import type { ToolSpec } from '../tools/types.ts';
+import { usdOf, type Prices, type Usage } from './cost.ts';
 import { deterministicReport } from './deterministic.ts';
 import { enrichedReport } from './enrich.ts';
 import type { Triager } from './index.ts';
@@ -34,17 +35,10 @@ export interface AgentSettings {
   maxTokens: number;
   tokenBudget: number;
   /** US$ per million tokens */
-  prices: { input: number; output: number; cacheWrite: number; cacheRead: number };
+  prices: Prices;
 }
 
 class Fallback extends Error {}
-
-interface Usage {
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheRead: number;
-}
 
 export class AiTriager implements Triager {
   readonly #client: Anthropic;
@@ -145,11 +139,8 @@ export class AiTriager implements Triager {
     throw new Fallback(`no report after ${this.s.maxTurns} turns`);
   }
 
-  /** US$ by the price table; 0 for a local model (its token counts are the server's estimate anyway). */
   #usd(u: Usage): number {
-    if (this.s.local) return 0;
-    const p = this.s.prices;
-    return (u.input * p.input + u.output * p.output + u.cacheWrite * p.cacheWrite + u.cacheRead * p.cacheRead) / 1e6;
+    return usdOf(u, this.s);
   }
 
   #cost(u: Usage): TriageCost {
@@ -258,7 +249,7 @@ export interface CallContext {
   maxBytes: number;
   audit: AuditLog;
   scrub: (s: string) => string;
-  caller: 'triage' | 'cli';
+  caller: RunOptions['caller'];
   incident?: string;
   /** asks the person whether a tool that changes something may run; absent: such tools are refused */
   confirm?: (tool: ToolSpec, input: unknown) => Promise<boolean>;

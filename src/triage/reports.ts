@@ -2,12 +2,13 @@
  * Triage's state in Redis: the reports it made, what they cost, and the incident as it stood at
  * its last report (what the next report says changed since). Notify reads reports from here and
  * saves its extra messages about a revision (reminders, flapping notices) beside them.
- * Keys: the triage families in keys.ts (report, revision, cost).
+ * Keys: the triage families in keys.ts (report, revision, cost, spend).
  */
 import type { Redis } from 'ioredis';
 import type { Incident } from '../incidents/types.ts';
 import { keysOf, type StageKeys } from '../keys.ts';
 import type { Report } from './report.ts';
+import { addSpend, dayOf } from './spend.ts';
 
 /** What triage spent on one incident, summed over its revisions. */
 interface CostSoFar {
@@ -44,6 +45,7 @@ export class ReportStore {
       tx.hincrby(cost, 'input', t.tokens.input).hincrby(cost, 'output', t.tokens.output).hincrby(cost, 'cache_read', t.tokens.cacheRead)
         .hincrby(cost, 'cache_write', t.tokens.cacheWrite).hincrbyfloat(cost, 'usd', t.costUsd).hincrby(cost, 'investigations', 1).expire(cost, this.retentionSeconds);
       if (t.local) tx.hset(cost, 'local', '1');
+      addSpend(tx, this.#key, new Date(), t.costUsd, 'investigations', this.retentionSeconds);
     }
     await tx.exec();
   }
@@ -59,6 +61,15 @@ export class ReportStore {
     if (!h.investigations) return null;
     const n = (k: string) => Number(h[k] ?? 0);
     return { input: n('input'), output: n('output'), cacheRead: n('cache_read'), cacheWrite: n('cache_write'), usd: Math.round(n('usd') * 1e6) / 1e6, investigations: n('investigations'), local: h.local === '1' };
+  }
+
+  /**
+   * What the model cost on the day of `day` (local time): US$, triage investigations and dashboard
+   * questions (`labwatch ask` on the command line keeps no count).
+   */
+  async spentOn(day: Date): Promise<{ usd: number; investigations: number; asks: number }> {
+    const h = await this.redis.hgetall(this.#key('spend', dayOf(day)));
+    return { usd: Math.round(Number(h.usd ?? 0) * 1e6) / 1e6, investigations: Number(h.investigations ?? 0), asks: Number(h.asks ?? 0) };
   }
 
   /** Keeps the incident as reported at its revision, in place of the previous report's copy. */
