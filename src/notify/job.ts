@@ -8,10 +8,11 @@ import { FinalError, type Handler } from '../queue/index.ts';
 import type { Logger } from '../telemetry/log.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Circuit } from './circuit.ts';
-import { NotifyError, type Notifier } from './notifier.ts';
+import { NotifyError, type MessageAction, type Notifier } from './notifier.ts';
 import { messageFor, type RenderOptions } from './render.ts';
 import { INTENT_SETTLE_MS, type DeliveryLedger } from './ledger.ts';
 import type { Reports } from './state.ts';
+import type { ActionLinks } from './action-links.ts';
 
 export function notifyHandler(
   deps: {
@@ -22,6 +23,8 @@ export function notifyHandler(
     circuits: Map<string, Circuit>;
     log: Logger;
     metrics: Metrics;
+    /** signs the Acknowledge / Snooze links of messages about open incidents (with publicUrl) */
+    links?: Pick<ActionLinks, 'actionsFor'>;
   } & RenderOptions,
 ): Handler<'notify'> {
   return async ({ incidentId, revision, channel, variant }, ctx) => {
@@ -55,12 +58,21 @@ export function notifyHandler(
       throw await ctx.postpone(wait + Math.floor(Math.random() * 1000));
     }
 
+    // Fresh links per message (a retry mints new ones). Without them the message still goes out.
+    let actions: MessageAction[] | undefined;
+    if (notifier.takesActions && deps.links && deps.publicUrl && report.kind !== 'resolved') {
+      actions = await deps.links.actionsFor(incidentId, deps.publicUrl).catch((err: Error) => {
+        log.warn({ err: err.message }, 'could not sign the Acknowledge / Snooze links; sending without them');
+        return undefined;
+      });
+    }
+
     let ref: string | undefined;
     await deps.ledger.intend(incidentId, deliveryKey, channel, ctx.id);
     try {
-      ref = await notifier.send(messageFor(report, deps));
+      ref = await notifier.send(messageFor(report, deps, actions));
     } catch (err) {
-      await deps.ledger.failed(incidentId, deliveryKey, channel);
+      await deps.ledger.failed(incidentId, deliveryKey, channel, (err as Error).message);
       const retryable = !(err instanceof NotifyError) || err.retryable;
       deps.metrics.notifications.inc({ channel, outcome: 'failed' }); // 'gave_up' is counted when the job fails for good
       if (!retryable) throw new FinalError((err as Error).message);

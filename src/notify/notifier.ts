@@ -54,6 +54,17 @@ export interface Message {
   /** email threading: messages about one incident share a root */
   thread?: { root: string; isRoot: boolean };
   headers?: Record<string, string>;
+  /** Acknowledge / Snooze as signed single-use links (only for channels that `takesActions`, with notify.public_url) */
+  actions?: MessageAction[];
+}
+
+/** Something a person can do from the message itself. */
+export interface MessageAction {
+  label: string;
+  /** acts when POSTed to (ntfy's `http` action button) */
+  url: string;
+  /** a page that asks first, for links a mail scanner or preview may GET (a GET never acts) */
+  confirm: string;
 }
 
 export class NotifyError extends Error {
@@ -70,6 +81,8 @@ export class NotifyError extends Error {
 
 export interface Notifier {
   readonly channel: string;
+  /** Shows Message.actions (buttons, links); other channels are never handed them, so no link reaches a log or a third party. */
+  readonly takesActions?: boolean;
   /** Sends one message; returns the channel's id for it (Message-ID, ntfy message id). */
   send(message: Message): Promise<string | undefined>;
   /**

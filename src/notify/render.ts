@@ -7,7 +7,7 @@
  * digest and the /incidents page get that without code of their own.
  */
 import type { Report } from '../triage/report.ts';
-import type { Level, Message } from './notifier.ts';
+import type { Level, Message, MessageAction } from './notifier.ts';
 import { formatTime } from '../util/time.ts';
 import { scrubDeep } from '../telemetry/log.ts';
 
@@ -50,7 +50,7 @@ function footer(r: Report): string[] {
   return [`labwatch · incident ${r.incidentId} · revision ${r.revision} · ${producer}`, ...r.notes];
 }
 
-function renderText(r: Report): string {
+function renderText(r: Report, acts: readonly MessageAction[] = []): string {
   const out: string[] = [];
   const head = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
   out.push(`${head}${r.host ? ` · ${r.host}` : ''} · ${r.title}`);
@@ -60,6 +60,8 @@ function renderText(r: Report): string {
       : `Firing since ${formatTime(r.since)}`,
   );
   out.push('', r.summary);
+  // Each opens a page that asks first: mail scanners follow links, and a GET never acts.
+  if (acts.length) out.push('', ...acts.map((a) => `${a.label}: ${a.confirm}`));
   if (r.changes.length && r.kind !== 'opened') out.push('', r.kind === 'reminder' ? 'Since the last notice' : 'What changed', ...r.changes.map((c) => `  • ${c}`));
   if (r.facts.length) {
     out.push('', 'What was observed');
@@ -89,7 +91,7 @@ export function renderHtml(r: Report, opts: RenderOptions = {}): string {
   return htmlOf(redact(r, opts.secrets));
 }
 
-function htmlOf(r: Report): string {
+function htmlOf(r: Report, acts: readonly MessageAction[] = []): string {
   const e = escapeHtml;
   const colour = r.kind === 'resolved' ? '#067647' : SEVERITY_COLOUR[r.severity];
   const badge = r.kind === 'resolved' ? 'RESOLVED' : r.severity.toUpperCase();
@@ -111,6 +113,12 @@ function htmlOf(r: Report): string {
       )}</div></div>`,
   );
   parts.push(`<p style="margin:14px 0">${multiline(r.summary)}</p>`);
+  if (acts.length)
+    parts.push(
+      `<p style="margin:14px 0">${acts
+        .map((a) => `<a href="${e(a.confirm)}" style="display:inline-block;margin:0 8px 8px 0;padding:6px 14px;border:1px solid ${colour};border-radius:4px;color:${colour};text-decoration:none;font-weight:bold">${e(a.label)}</a>`)
+        .join('')}</p>`,
+    );
   if (r.changes.length && r.kind !== 'opened') parts.push(section(r.kind === 'reminder' ? 'Since the last notice' : 'What changed', list(r.changes.map(e))));
   if (r.facts.length) parts.push(section('What was observed', list(r.facts.map((f) => multiline(f.text)))));
   if (r.causes.length)
@@ -228,20 +236,23 @@ function levelOf(r: Report): Level {
 /**
  * A report as every channel is handed it, secrets scrubbed; `publicUrl` links messages to the
  * incident's page. Takes the options (or any object carrying them, like the notify job's deps).
+ * `actions` (signed links, made per message) appear in the text and HTML and are carried along.
  */
-export function messageFor(report: Report, opts?: string | RenderOptions): Message {
+export function messageFor(report: Report, opts?: string | RenderOptions, actions?: MessageAction[]): Message {
   const o = optionsOf(opts);
+  const acts = actions ?? [];
   const r = redact(report, o.secrets);
   const page = pageOf(r, o.publicUrl);
   return {
     key: `${r.incidentId}.r${r.revision}${r.variant ? `.${r.variant}` : ''}`,
     subject: subjectOf(r),
-    text: renderText(r),
-    html: htmlOf(r),
+    text: renderText(r, acts),
+    html: htmlOf(r, acts),
     markdown: renderMarkdown(r, page),
     level: levelOf(r),
     report: r,
     ...(page ? { page } : {}),
+    ...(acts.length ? { actions: acts } : {}),
     thread: { root: r.incidentId, isRoot: r.kind === 'opened' },
     headers: {
       'X-Labwatch-Incident': r.incidentId,

@@ -241,7 +241,9 @@ describe('ntfy details and the incident page', () => {
     assert.equal(lab.ntfy.published.length, 1);
     assert.equal(lab.ntfy.requests.length, 3, 'two refused, one accepted');
     assert.equal(push.headers.markdown, 'yes');
-    assert.match(String(push.headers.actions), new RegExp(`^view, Open report, http://labwatch\\.lan:9877/incidents/${id}; view, Prometheus expression, `));
+    // ntfy shows three buttons at most: the report, then Acknowledge and Snooze (signed links); the alert's own link moves to the body.
+    assert.match(String(push.headers.actions), new RegExp(`^view, Open report, http://labwatch\\.lan:9877/incidents/${id}; http, Acknowledge, http://labwatch\\.lan:9877/api/act/[\\w-]+\\.[\\w-]+, method=POST, clear=true; http, Snooze 24 h, http://labwatch\\.lan:9877/api/act/[\\w-]+\\.[\\w-]+, method=POST, clear=true$`));
+    assert.match(push.body, /Prometheus expression: <http:\/\/n3:9090\/graph\?/);
     assert.equal(push.headers.click, `http://labwatch.lan:9877/incidents/${id}`);
 
     const page = await fetch(`${lab.url}/incidents/${id}`);

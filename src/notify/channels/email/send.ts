@@ -63,6 +63,8 @@ function messageIdFor(m: Message, domain: string): string {
 
 export class EmailNotifier implements Notifier {
   readonly channel = 'email';
+  /** links to pages that ask first: mail scanners and previews follow links */
+  readonly takesActions = true;
   #transport: Promise<Transporter> | undefined;
   readonly #domain: string;
 

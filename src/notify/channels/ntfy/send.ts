@@ -10,7 +10,7 @@
 import { NotifyError, type Message, type Notifier } from '../../notifier.ts';
 import { escapeMarkdown, markdownLink, truncateUtf8 } from '../../render.ts';
 import { base, httpError, request, type Answer, type Peer } from '../http.ts';
-import { NTFY_BODY_LIMIT_BYTES, pushOf, type RenderedPush } from './push.ts';
+import { NTFY_BODY_LIMIT_BYTES, NTFY_MAX_ACTIONS, pushOf, type PushAction, type RenderedPush } from './push.ts';
 
 /** All headers labwatch sends, together (names, values, ": " and CRLF): half of nginx's 8 KB buffer. */
 const NTFY_HEADER_BUDGET_BYTES = 4096;
@@ -54,8 +54,12 @@ function fitHeader(s: string, maxBytes: number): { value: string; cut: boolean }
   return { value: headerValue(chars.slice(0, lo).join('') + '…'), cut: true };
 }
 
-/** ntfy's action header: labels and URLs cannot contain ';' or ',' unescaped. */
-const actionOf = (a: { label: string; url: string }) => `view, ${a.label.replace(/[;,]/g, ' ')}, ${a.url.replace(/;/g, '%3B')}`;
+/**
+ * ntfy's action header: labels and URLs cannot contain ';' or ',' unescaped. An `http` action is
+ * POSTed with no body when tapped, and clears the notification once it succeeded.
+ */
+const actionOf = (a: PushAction) =>
+  `${a.action}, ${a.label.replace(/[;,]/g, ' ')}, ${a.url.replace(/;/g, '%3B')}${a.action === 'http' ? ', method=POST, clear=true' : ''}`;
 
 /**
  * The request for one push: headers within NTFY_HEADER_BUDGET_BYTES and a body within ntfy's
@@ -76,7 +80,7 @@ function ntfyRequest(push: RenderedPush, fixed: Record<string, string>, minimal 
     used += lineBytes(name, value);
     return true;
   };
-  const moved: { label: string; url: string }[] = [];
+  const moved: { label: string; url: string }[] = [...(push.more ?? [])];
   const sent = new Set<string>();
   if (!minimal && push.tags.length) {
     const kept: string[] = [];
@@ -90,10 +94,10 @@ function ntfyRequest(push: RenderedPush, fixed: Record<string, string>, minimal 
   const actions: string[] = [];
   for (const a of push.actions ?? []) {
     const v = headerValue([...actions, actionOf(a)].join('; '));
-    if (!minimal && headerValue(a.url).length <= URL_BYTES && used + lineBytes('Actions', v) <= NTFY_HEADER_BUDGET_BYTES) {
+    if (!minimal && actions.length < NTFY_MAX_ACTIONS && headerValue(a.url).length <= URL_BYTES && used + lineBytes('Actions', v) <= NTFY_HEADER_BUDGET_BYTES) {
       actions.push(actionOf(a));
       sent.add(a.url);
-    } else moved.push(a);
+    } else moved.push({ label: a.label, url: a.action === 'http' ? a.confirm : a.url }); // in the body, a button that acts is its page that asks first
   }
   if (actions.length) add('Actions', headerValue(actions.join('; ')));
   if (push.click && !sent.has(push.click) && !moved.some((m) => m.url === push.click)) moved.push({ label: 'Link', url: push.click });
@@ -128,6 +132,7 @@ function tooLarge(status: number, text: string): boolean {
 
 export class NtfyNotifier implements Notifier {
   readonly channel = 'ntfy';
+  readonly takesActions = true;
   readonly #endpoint: string;
   readonly #peer: Peer = { channel: 'ntfy', server: 'the ntfy server', urlKey: 'notify.ntfy.url', credentials: 'notify.ntfy.token_file' };
 
