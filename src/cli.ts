@@ -76,6 +76,49 @@ tools
   .description('run one tool and print its result; exit 1 if it failed (audited, caller cli)')
   .action(lazy(async () => (await import('./cli/tools.ts')).toolsCall));
 
+const incidents = program.command('incidents').description("labwatch's incidents: list, read, acknowledge, snooze, resolve (reads Redis; actions audited, caller cli)");
+incidents
+  .command('list')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--state <state>', 'firing, resolved or all', 'firing')
+  .option('--severity <list>', 'only these severities, e.g. critical or critical,warning')
+  .option('--host <host>', 'only incidents on this host')
+  .option('--json', 'the rows as JSON (the shape GET /api/incidents answers)')
+  .description('list incidents: firing first, by severity (id, severity, status, age, host, who is on it, title)')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsList));
+incidents
+  .command('show')
+  .argument('<id>', 'incident id, e.g. inc-0123456789-mwv0a5ue')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--json', 'as JSON: the incident, who is on it, its action log and latest report')
+  .description('one incident: its alerts, who acknowledged or snoozed it, the report as sent, and what people did')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsShow));
+incidents
+  .command('ack')
+  .argument('<id>', 'incident id')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('acknowledge: you are on it, reminders stop, everyone sees who')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsAck));
+incidents
+  .command('snooze')
+  .argument('<id>', 'incident id')
+  .argument('<duration>', 'e.g. 30m, 24h, 7d (1 minute to 30 days)')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('no reminders or update messages for a while (an escalation or the resolution still goes out)')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsSnooze));
+incidents
+  .command('unsnooze')
+  .argument('<id>', 'incident id')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('end a snooze now')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsUnsnooze));
+incidents
+  .command('resolve')
+  .argument('<id>', 'incident id')
+  .option('-c, --config <file>', 'YAML config file')
+  .description('resolve by hand (an alert whose source will never resolve it); the running daemon reports the resolution')
+  .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsResolve));
+
 program
   .command('ask')
   .argument('<question>', 'e.g. "what is wrong with tank?"')
