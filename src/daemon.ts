@@ -9,6 +9,8 @@ import { ledgerConnection, storeConnection } from './util/redis.ts';
 import { ms, secretValues, type Config } from './config/schema.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
+import { IncidentActions } from './incidents/actions.ts';
+import { ActionLinks } from './notify/action-links.ts';
 import { IncidentStore } from './incidents/store.ts';
 import { Circuit } from './notify/circuit.ts';
 import { notifyHandler } from './notify/job.ts';
@@ -31,15 +33,18 @@ import { EnrichedTriager } from './triage/enrich.ts';
 import { AiTriager } from './triage/agent.ts';
 import { agentSettings } from './triage/settings.ts';
 import { deterministicReport } from './triage/deterministic.ts';
-import { renderHtml, type RenderOptions } from './notify/render.ts';
+import { redact, renderHtml, type RenderOptions } from './notify/render.ts';
 import { withoutSecrets } from './triage/index.ts';
 import { triageHandler } from './triage/job.ts';
 import { ReportStore } from './triage/reports.ts';
+import { asker } from './triage/ask.ts';
+import { ConversationStore } from './triage/conversations.ts';
 import { RuleEngine } from './rules/engine.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Watcher } from './watch/index.ts';
 import type { McpHub } from './mcp/hub.ts';
-import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildHub, buildNotifiers, buildToolbox } from './registry.ts';
+import { SHIPPED_RULES, WEBHOOK_INTAKES, buildCollectors, buildHub, buildNotifiers, buildSilencers, buildToolbox } from './registry.ts';
+import { dashboardApi } from './http/api/build.ts';
 import { mcpHttpHandler } from './mcp/http.ts';
 import { readFileSync } from 'node:fs';
 import { AUDIT_SINKS } from './tools/audit.ts';
@@ -59,9 +64,13 @@ export class Daemon {
   readonly store: IncidentStore;
   /** triage's reports and their cost */
   readonly reports: ReportStore;
+  /** the dashboard's questions and answers, with their cost */
+  readonly conversations: ConversationStore;
   readonly queues: JobQueues;
   readonly notifiers: Map<string, Notifier>;
   readonly intake: Intake;
+  /** what people do about an incident (acknowledge, snooze…), from the dashboard, the CLI or a signed link */
+  readonly actions: IncidentActions;
   readonly http;
   readonly rules: RuleEngine;
   readonly watcher: Watcher;
@@ -87,6 +96,7 @@ export class Daemon {
     const pace = { waitMs: ms(config.notify.group_wait), intervalMs: ms(config.notify.group_interval) };
     this.store = new IncidentStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000, (incident) => pacing(incident, routes, pace, ms));
     this.reports = new ReportStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
+    this.conversations = new ConversationStore(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
     // Invalid rules stop start-up here, with every problem listed (RuleLoadError).
     this.rules = new RuleEngine(this.redis, `${config.redis.prefix}`, loadRules(this.rulesDir), log, undefined, config.network.mtu_groups);
     this.queues = new JobQueues(
@@ -145,20 +155,24 @@ export class Daemon {
     const flap = config.notify.flapping;
     // Reminders, flapping and the digest mark: notify's state, on the store's fail-fast connection.
     const notes = new NotifyState(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000);
-    const stores = { incidents: this.store, reports: this.reports, state: notes };
+    // Acknowledged or snoozed incidents get no reminders (this.actions is built below, with the intake).
+    const attention = (id: string) => this.actions.attention(id);
+    const stores = { incidents: this.store, reports: this.reports, state: notes, attention };
     this.flapping = flap.changes > 0 ? new Flapping(stores, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
     // One job per incident and due time: a storm of news about one incident queues one job.
     const queueReport = async (id: string, due: number, replaced?: number, late?: number) => {
       await this.queues.add('triage', { incidentId: id, due }, late === undefined ? jobId('triage', id, due) : jobId('triage', id, due, `late${late}`), due - Date.now());
       if (replaced) await this.queues.remove('triage', jobId('triage', id, replaced));
     };
-    this.queues.handle('triage', triageHandler({ store: this.store, reports: this.reports, triager, announce: announcer({ state: notes, dispatch: dispatchSettings, ...(this.flapping ? { flapping: this.flapping } : {}) }), requeue: queueReport, log, metrics: this.metrics }));
+    this.queues.handle('triage', triageHandler({ store: this.store, reports: this.reports, triager, announce: announcer({ state: notes, dispatch: dispatchSettings, attention, ...(this.flapping ? { flapping: this.flapping } : {}) }), requeue: queueReport, log, metrics: this.metrics }));
     const repeat = config.notify.repeat_interval;
     this.reminders = repeat === 'off' ? undefined : new Reminders(stores, dispatchSettings, ms(repeat), log);
     const c = config.notify.circuit;
     const circuits = new Map(channels.map((ch) => [ch, new Circuit(ch, { threshold: c.failures, cooldownMs: ms(c.cooldown), maxCooldownMs: ms(c.max_cooldown) })]));
     const ledger = new DeliveryLedger(this.ledgerRedis, config.redis.prefix, ms(config.incidents.retention) / 1000);
-    this.queues.handle('notify', notifyHandler({ reports: this.reports, ledger, notifiers: this.notifiers, circuits, ...render, log, metrics: this.metrics }));
+    // Acknowledge / Snooze links in messages (made only with notify.public_url; checked always, so sent ones keep working).
+    const links = new ActionLinks(this.redis, config.redis.prefix);
+    this.queues.handle('notify', notifyHandler({ reports: this.reports, ledger, notifiers: this.notifiers, circuits, ...render, links, log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
       queueReport,
@@ -167,17 +181,51 @@ export class Daemon {
       10_000,
       (subjects) => this.rules.groupsOf(subjects),
     );
+    this.actions = new IncidentActions(this.redis, config.redis.prefix, ms(config.incidents.retention) / 1000, this.store, this.intake);
     const publicHost = config.notify.public_url ? new URL(config.notify.public_url).hostname : undefined;
+    const listenHost = parseListen(config.http.listen).host;
+    const dashboard = dashboardApi({
+      redis: this.redis,
+      prefix: config.redis.prefix,
+      store: this.store,
+      actions: this.actions,
+      reports: this.reports,
+      ledger,
+      notes,
+      engine: this.rules,
+      audit: toolbox.audit,
+      queues: this.queues,
+      circuits,
+      watcher: () => this.watcher,
+      render,
+      silencers: buildSilencers(config, log),
+      ...(config.secrets.httpToken ? { token: config.secrets.httpToken } : {}),
+      writable: !!config.secrets.httpToken || isLoopback(listenHost),
+      ai: agent ? { enabled: true, model: agent.model, local: agent.local } : { enabled: false },
+      redisUp: () => this.redisHealth.up,
+      version: VERSION,
+      host: hostname(),
+      log,
+    });
     this.http = buildHttpServer({
+      dashboard,
+      sessions: dashboard.sessions,
       mcp: mcpHttpHandler({ tools: offered, audit: toolbox.audit, version: VERSION, writeTools: config.mcp.http_write_tools }),
-      listenHost: parseListen(config.http.listen).host,
+      listenHost,
       ...(publicHost ? { allowedHosts: [publicHost] } : {}),
       intakes: WEBHOOK_INTAKES,
+      // The ask box: the same loop and budgets as `labwatch ask`, over the tools triage is offered.
+      ...(agent ? { ask: asker(agent, () => hub.tools(), toolbox.audit, secrets) } : {}),
+      conversations: this.conversations,
       intake: this.intake,
       metrics: this.metrics,
       log,
       ...(config.secrets.httpToken ? { token: config.secrets.httpToken } : {}),
       bodyLimit: config.http.body_limit_bytes,
+      signedLinks: { links, actions: this.actions, audit: toolbox.audit, incidentTitle: async (id) => {
+        const incident = await this.store.getIncident(id);
+        return incident ? redact(incident.title, secrets) : null;
+      } },
       incidentPage: async (id) => {
         const incident = await this.store.getIncident(id);
         if (!incident) return null;

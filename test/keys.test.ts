@@ -15,7 +15,7 @@ import { RuleEngine } from '../src/rules/engine.ts';
 import { createLogger } from '../src/telemetry/log.ts';
 import { ReportStore } from '../src/triage/reports.ts';
 import { FIRING_AM021, resolvedOf } from './helpers/payloads.ts';
-import { TEST_REDIS_URL, startLab } from './helpers/lab.ts';
+import { SECRETS, TEST_REDIS_URL, startLab } from './helpers/lab.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const p = `lwtest-keys-${randomBytes(3).toString('hex')}`;
@@ -82,10 +82,22 @@ test('what an earlier labwatch wrote to Redis is read by the stage that owns it 
 test('every key a running labwatch writes belongs to a family listed in src/keys.ts', async () => {
   const lab = await startLab();
   try {
-    assert.equal((await lab.post(FIRING_AM021)).status, 200);
+    // ntfy refuses once: the failed delivery is kept for the dashboard's timeline.
+    lab.ntfy.respondNext(500, { error: 'internal' });
+    const posted = await lab.post(FIRING_AM021);
+    assert.equal(posted.status, 200);
     await waitFor('the first email', () => lab.smtp.messages[0]);
     await lab.drained();
-    assert.equal(await lab.daemon.reminders!.sweep(new Date(Date.now() + 25 * 3_600_000)), 1);
+    // A person logs in and acknowledges it; a drive is observed (the dashboard's lists).
+    const login = await fetch(`${lab.url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: SECRETS.httpToken, name: 'alice' }) });
+    assert.equal(login.status, 200);
+    const incident = (posted.json.incidents as string[])[0]!;
+    const ack = await fetch(`${lab.url}/api/incidents/${incident}/acknowledge`, { method: 'POST', headers: { Authorization: `Bearer ${SECRETS.httpToken}`, 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(ack.status, 200);
+    await lab.daemon.actions.unsnooze(incident, 'alice', 'test');
+    await lab.daemon.rules.observe([{ source: 'smart', kind: 'drive', subject: 'disk:WD-123', host: 'nas', at: new Date().toISOString(), values: { temperature_c: 35 }, summary: 'WD 35 °C' }]);
+    // Acknowledged: no reminder.
+    assert.equal(await lab.daemon.reminders!.sweep(new Date(Date.now() + 25 * 3_600_000)), 0);
     await lab.drained();
     await lab.daemon.queueDigest(new Date());
     assert.equal((await lab.post(resolvedOf(FIRING_AM021))).status, 200);
@@ -98,7 +110,8 @@ test('every key a running labwatch writes belongs to a family listed in src/keys
     assert.deepEqual(keys.filter((k) => !familyOf(k)), [], 'keys of no listed family');
     // Not vacuous: the flow went through every stage's state.
     const seen = new Set(keys.map(familyOf));
-    for (const f of ['group', 'incident', 'pace', 'report', 'revision', 'delivery', 'announced', 'reminder', 'changes', 'digest:last', 'q']) assert.ok(seen.has(f), `the flow wrote ${f} keys`);
+    for (const f of ['group', 'incident', 'pace', 'report', 'revision', 'delivery', 'failure', 'announced', 'changes', 'digest:last', 'q', 'session', 'attention', 'actions', 'obs:seen', 'obs:latest', 'obs:last', 'obs:hist'])
+      assert.ok(seen.has(f), `the flow wrote ${f} keys`);
   } finally {
     await lab.stop();
   }
