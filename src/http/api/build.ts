@@ -4,39 +4,24 @@
  */
 import type { Redis } from 'ioredis';
 import type { Silencer } from '../../connectors/types.ts';
-import type { IncidentActions } from '../../incidents/actions.ts';
-import type { IncidentStore } from '../../incidents/store.ts';
 import type { Incident } from '../../incidents/types.ts';
 import type { Circuit } from '../../notify/circuit.ts';
-import type { DeliveryLedger } from '../../notify/ledger.ts';
-import type { RenderOptions } from '../../notify/render.ts';
-import type { NotifyState } from '../../notify/state.ts';
 import type { JobQueues } from '../../queue/index.ts';
-import type { RuleEngine } from '../../rules/engine.ts';
 import type { Logger } from '../../telemetry/log.ts';
-import type { Audit } from '../../tools/audit.ts';
-import type { ReportStore } from '../../triage/reports.ts';
 import type { Watcher } from '../../watch/index.ts';
 import type { DashboardApi } from '../routes/api.ts';
 import { Sessions } from '../session.ts';
 import { IncidentFeed } from './feed.ts';
-import { DashboardReader } from './read.ts';
+import { DashboardReader, type ReadDeps } from './read.ts';
 import type { StatusAnswer } from './types.ts';
 
-export interface DashboardParts {
+/** The read model's stores (read.ts), and what the status and the silence action need besides. */
+export interface DashboardParts extends Omit<ReadDeps, 'channels' | 'canSilence'> {
   redis: Redis;
   prefix: string;
-  store: IncidentStore;
-  actions: IncidentActions;
-  reports: ReportStore;
-  ledger: DeliveryLedger;
-  notes: NotifyState;
-  engine: RuleEngine;
-  audit: Audit;
   queues: JobQueues;
   circuits: Map<string, Circuit>;
   watcher: () => Watcher;
-  render: RenderOptions;
   silencers: Map<string, Silencer>;
   token?: string;
   /** a loopback bind, or a token: actions may be taken */
@@ -51,15 +36,8 @@ export interface DashboardParts {
 export function dashboardApi(p: DashboardParts): DashboardApi {
   const firingFrom = (incident: Incident, source: string) => Object.values(incident.anomalies).filter((a) => a.status === 'firing' && a.source === source);
   const reader = new DashboardReader({
-    store: p.store,
-    actions: p.actions,
-    reports: p.reports,
-    ledger: p.ledger,
-    notes: p.notes,
-    engine: p.engine,
-    audit: p.audit,
+    ...p,
     channels: [...p.circuits.keys()],
-    render: p.render,
     canSilence: (incident) => [...p.silencers.keys()].some((source) => firingFrom(incident, source).length > 0),
   });
   const feed = new IncidentFeed({ changedSince: (ms) => p.store.changedSince(ms), row: (id) => reader.row(id) }, (e) => p.log.warn({ err: e.message }, 'dashboard feed: could not read changed incidents; retrying each second'));
