@@ -45,6 +45,8 @@ export class RuleEngine {
   #rules: RuleSet;
   readonly #key: StageKeys<'rules'>;
   readonly #paths: NetworkPaths;
+  /** when this process last dropped stale subjects from obs:seen */
+  #pruned = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -142,6 +144,12 @@ export class RuleEngine {
         write.expire(this.#key('obs:hist', hk), STATE_TTL_S);
       }
       if (!opts.dryRun) await write.exec();
+    }
+    // Subjects that went away (a deleted guest, a removed interface) leave the index within a day
+    // of going stale, whether or not anyone opens the dashboard.
+    if (!opts.dryRun && now.getTime() - this.#pruned > 3_600_000) {
+      this.#pruned = now.getTime();
+      await this.seen(now).catch((e: Error) => this.log.warn({ err: e.message }, 'could not prune the index of observed subjects; next try in an hour'));
     }
     return { anomalies, outcomes };
   }

@@ -27,6 +27,8 @@ export interface AskEvents {
   onToolStart?: (n: number, name: string, input: unknown) => void;
   /** outcome: the tool's ok | no_data | error, or `refused` when the budgets or rules stopped it before it ran */
   onToolDone?: (n: number, name: string, outcome: string, durationMs: number, bytes: number) => void;
+  /** after each model turn: what the question has cost so far (kept even when it is stopped later) */
+  onSpent?: (usd: number, tokens: Usage) => void;
 }
 
 export interface AskOptions {
@@ -106,6 +108,7 @@ export async function ask(
     tokens.output += r.usage.output_tokens;
     tokens.cacheWrite += r.usage.cache_creation_input_tokens ?? 0;
     tokens.cacheRead += r.usage.cache_read_input_tokens ?? 0;
+    o.events?.onSpent?.(Math.round(usdOf(tokens, s) * 1e6) / 1e6, { ...tokens });
     messages.push({ role: 'assistant', content: r.content });
     const uses = r.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
     // A server that ignored tool_choice may still call tools on the last turn: what it said is the answer.

@@ -137,7 +137,17 @@ test('each tool call shows while the model is still working on the answer', { ti
   }
   assert.deepEqual(events(text).map((e) => [e.event, e.data.name]), [['tool', 'incidents_list'], ['tool-done', 'incidents_list']]);
   await waitFor('the model to be asked again, with the result', () => api.requests.length === 2);
+  const before = (await lab.daemon.reports.spentOn(new Date())).usd;
   page.abort();
+  // The first model turn was paid for: the question is kept, unfinished, with its cost.
+  const kept = await waitFor('the unfinished turn', async () => {
+    const list = (await getJson('/api/conversations')).conversations as { question: string; id: string; usd: number }[];
+    return list.find((c) => c.question === 'what happened this week?');
+  });
+  assert.ok(kept.usd > 0);
+  const turn = ((await getJson(`/api/conversations/${kept.id}`)).turns as { answer: string }[])[0]!;
+  assert.equal(turn.answer, '(no answer: stopped: the page was closed)');
+  assert.ok((await lab.daemon.reports.spentOn(new Date())).usd > before, "the day's spend counts it");
 });
 
 test('without a model the ask box says what to configure', async () => {

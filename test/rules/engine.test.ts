@@ -129,3 +129,16 @@ test("a drive's anomaly resolves only when no path still raises it; two nodes' i
     assert.deepEqual(r.anomalies, [], `poll at +${m} min`);
   }
 });
+
+test('a subject unheard of for a week leaves the index of observed subjects, dashboard open or not', async () => {
+  const p = `${prefix}-seen`;
+  const now = new Date();
+  const weekAgo = new Date(now.getTime() - 8 * 86_400_000);
+  const iface = (at: Date, name: string): Observation => ({ source: 'host', kind: 'interface', subject: `if:${name}`, host: 'pve1', at: at.toISOString(), values: { state: 'up', errors_total: 0 } });
+  // One process saw veth101i0 a week ago (it pruned then, finding nothing old).
+  await new RuleEngine(redis, p, { rules: [], files: [] }, createLogger({ level: 'silent' })).observe([iface(weekAgo, 'veth101i0')], { now: weekAgo });
+  assert.equal(await redis.hlen(`${p}:obs:seen`), 1);
+  // Another one, a week later, sees only eth0: the veth is dropped as it writes.
+  await new RuleEngine(redis, p, { rules: [], files: [] }, createLogger({ level: 'silent' })).observe([iface(now, 'eth0')], { now });
+  assert.deepEqual(await redis.hkeys(`${p}:obs:seen`), ['if:eth0']);
+});

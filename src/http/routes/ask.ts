@@ -63,6 +63,8 @@ export const askRoutes: RouteModule<AskDeps> = {
       const send = event(res);
       const calls: TurnCall[] = [];
       const by = personOf(req).name;
+      // What the model turns already cost, kept even when the answer never comes.
+      let spent = { usd: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } };
       try {
         const r = await deps.ask(question, {
           caller: 'dashboard',
@@ -72,6 +74,9 @@ export const askRoutes: RouteModule<AskDeps> = {
             onToolStart: (n, name, input) => {
               calls[n - 1] = { name, input, outcome: 'running', durationMs: 0, bytes: 0 };
               send('tool', { n, name, input });
+            },
+            onSpent: (usd, tokens) => {
+              spent = { usd, tokens };
             },
             onToolDone: (n, name, outcome, durationMs, bytes) => {
               calls[n - 1] = { name, input: calls[n - 1]?.input ?? null, outcome, durationMs, bytes };
@@ -84,10 +89,16 @@ export const askRoutes: RouteModule<AskDeps> = {
         const kept = deps.conversations ? await deps.conversations.append(conversation, by, turn) : undefined;
         send('done', { conversation: kept?.id ?? null, turns: r.turns, calls: r.calls, tokens: { input: r.tokens.input, output: r.tokens.output }, usd: r.usd });
       } catch (e) {
+        const why = controller.signal.aborted ? 'stopped: the page was closed' : (e as Error).message;
         if (!controller.signal.aborted) {
-          deps.log.warn({ err: (e as Error).message, by }, 'ask: the question could not be answered');
-          send('error', { error: (e as Error).message });
+          deps.log.warn({ err: why, by }, 'ask: the question could not be answered');
+          send('error', { error: why });
         }
+        // Paid for all the same: the turn is kept, unfinished, so the day's spend and the conversation say so.
+        if (spent.usd > 0 || spent.tokens.input > 0)
+          await deps.conversations
+            ?.append(conversation, by, { at: new Date().toISOString(), question, answer: `(no answer: ${why})`, calls, tokens: spent.tokens, usd: spent.usd })
+            .catch((err: Error) => deps.log.warn({ err: err.message }, 'ask: could not keep the unfinished turn'));
       } finally {
         running.delete(controller);
         res.end();
