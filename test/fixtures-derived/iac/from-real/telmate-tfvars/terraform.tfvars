@@ -1,0 +1,3 @@
+name        = "truenas"
+target_node = "pve1"
+memory      = 4096
