@@ -5,6 +5,17 @@
 import * as z from 'zod';
 import { duration } from '../../config/parts.ts';
 import { oneTrust, tlsKeys } from '../api-tls.ts';
+import { cron } from '../watch-parts.ts';
+
+/** Infrastructure as code compared with the cluster (iac/): where the code is, how often drift is checked. */
+const iacConfig = z
+  .strictObject({
+    /** folders or files of Terraform / Ansible code; the iac_drift tool reads nothing outside them; empty = off */
+    paths: z.array(z.string().min(1)).default([]),
+    /** when the proxmox-iac collector compares them with the cluster */
+    schedule: cron.default('23 * * * *'),
+  })
+  .prefault({});
 
 const apiUrl = z.string().regex(/^https:\/\/[^\s/?#]+\/?$/, 'an https:// URL of a node, such as "https://pve1.lab:8006"');
 
@@ -19,6 +30,7 @@ export const proxmoxConfig = z
     ...tlsKeys,
     /** how long one API call may take */
     timeout: duration.default('10s'),
+    iac: iacConfig,
   })
   .refine(oneTrust.check, oneTrust.params);
 

@@ -115,7 +115,20 @@ const haEntry = z.looseObject({
 
 const version = z.looseObject({ version: z.string(), release: z.string().optional(), repoid: z.string().optional() });
 
-const guestConfig = z.looseObject({ onboot: flag.optional(), name: z.string().optional(), hostname: z.string().optional(), tags: z.string().optional() });
+/**
+ * A guest's config (qemu or lxc): every key is kept (disks, nics, … are read by iac/live.ts); the
+ * few typed here are the ones read as values. memory is a number, a numeric string or, since PVE
+ * 8.1, the property string `current=<MiB>`.
+ */
+const guestConfig = z.looseObject({
+  onboot: flag.optional(),
+  name: z.string().optional(),
+  hostname: z.string().optional(),
+  tags: z.string().optional(),
+  memory: z.union([num, z.string()]).optional(),
+  cores: num.optional(),
+  sockets: num.optional(),
+});
 
 export type ClusterEntry = z.infer<typeof clusterEntry>;
 export type Resource = z.infer<typeof resource>;
@@ -140,7 +153,7 @@ export class ProxmoxReader {
     this.client = client;
   }
 
-  static of(cfg: ProxmoxConfig, secret: string, onCall?: (endpoint: string) => void): ProxmoxReader {
+  static of(cfg: Omit<ProxmoxConfig, 'iac'>, secret: string, onCall?: (endpoint: string) => void): ProxmoxReader {
     return new ProxmoxReader(
       new ApiClient({
         system: 'Proxmox VE',
