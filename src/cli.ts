@@ -119,6 +119,25 @@ incidents
   .description('resolve by hand (an alert whose source will never resolve it); the running daemon reports the resolution')
   .action(lazy(async () => (await import('./cli/incidents.ts')).incidentsResolve));
 
+const iac = program.command('iac').description('infrastructure as code against the live Proxmox cluster (the iac_drift and iac_generate tools)');
+iac
+  .command('drift')
+  .argument('<path>', 'a Terraform or Ansible file or folder, under proxmox.iac.paths')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--guest <vmid|name>', 'only this guest')
+  .option('--json', 'the comparison as JSON (counts and each guest with its fields)')
+  .description('compare the code with the cluster, per guest (field, code, live); exit 1 when anything drifts, 0 in sync, 2 when it could not compare')
+  .action(lazy(async () => (await import('./cli/iac.ts')).iacDrift));
+iac
+  .command('generate')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--guest <vmid>', 'one guest')
+  .option('--all', 'every guest (templates excluded)')
+  .option('--provider <bpg|telmate>', 'the Terraform provider', 'bpg')
+  .option('--out <file>', 'write the code there (default: stdout, the check on stderr)')
+  .description('write Terraform (with import blocks) from the live config, checked: parses, terraform fmt when installed, zero drift when re-read; exit 1 if a check failed')
+  .action(lazy(async () => (await import('./cli/iac.ts')).iacGenerate));
+
 program
   .command('ask')
   .argument('<question>', 'e.g. "what is wrong with tank?"')

@@ -7,6 +7,8 @@ import { cron } from '../watch-parts.ts';
 import { readerPerBlock } from '../api-tls.ts';
 import { proxmoxCollector, proxmoxDiskCollector } from './collect.ts';
 import { proxmoxConfig, type ProxmoxConfig } from './config.ts';
+import { iacCollector } from './iac/collect.ts';
+import { iacTools } from './iac/tools.ts';
 import { ProxmoxReader } from './read.ts';
 import { proxmoxTools } from './tools.ts';
 
@@ -69,7 +71,7 @@ async function probe(ctx: Ctx): Promise<string> {
 export const proxmox: Connector<ProxmoxConfig, Watch> = {
   name: 'proxmox',
   description: 'a Proxmox VE cluster through its API: quorum, nodes, guests, storage, backups, tasks, drives, ZFS and network',
-  covers: 'a Proxmox VE cluster (nodes, VMs and containers, storage, backup and other tasks, HA, every node\'s drives and ZFS pools)',
+  covers: 'a Proxmox VE cluster (nodes, VMs and containers, storage, backup and other tasks, HA, every node\'s drives and ZFS pools) and the Terraform/Ansible code that declares its guests',
   start: ['proxmox_cluster_status', 'proxmox_guests'],
   config: proxmoxConfig,
   watch,
@@ -81,8 +83,10 @@ export const proxmox: Connector<ProxmoxConfig, Watch> = {
     if (!w.enabled) return [];
     const out = [{ collector: proxmoxCollector({ reader: reader(ctx) }), schedule: w.schedule, timeoutMs: ms(w.timeout), jitterMs: ctx.jitterMs }];
     if (w.disks.enabled) out.push({ collector: proxmoxDiskCollector({ reader: reader(ctx), skipHdds: w.disks.skip_hdds }), schedule: w.disks.schedule, timeoutMs: ms(w.timeout) * 4, jitterMs: ctx.jitterMs });
+    const iac = ctx.block!.iac;
+    if (iac.paths.length) out.push({ collector: iacCollector({ reader: reader(ctx), paths: iac.paths, host: ctx.host }), schedule: iac.schedule, timeoutMs: ms(w.timeout), jitterMs: ctx.jitterMs });
     return out;
   },
-  tools: (ctx) => proxmoxTools(reader(ctx)),
+  tools: (ctx) => [...proxmoxTools(reader(ctx)), ...iacTools(reader(ctx), ctx.block!.iac.paths)],
   probes: (ctx) => [{ name: 'proxmox', probe: () => probe(ctx) }],
 };
