@@ -4,7 +4,7 @@
  * the cluster runs. Its subject is `iac:vm:<vmid>` / `iac:ct:<vmid>` in the guest's group
  * (`vm:<vmid>` on its node), so a drift joins the guest's incident while its state and history
  * stay apart from the guest's own 2-minute readings (which share no values with it).
- * Files that could not be read are one `collector:proxmox-iac` observation.
+ * Files that could not be read are one `collector:proxmox-iac/code` observation (rule labwatch-collector-failing).
  */
 import type { Collector, Observation } from '../../types.ts';
 import type { ProxmoxReader } from '../read.ts';
@@ -51,7 +51,9 @@ export function iacCollector(opts: { reader: ProxmoxReader; paths: string[]; hos
       const r = await driftOf(opts.reader, opts.paths, signal);
       const out = r.drifts.map((d) => observationOf(d, opts.host, at));
       const error = r.files.length === 0 ? `no Terraform or Ansible file under ${opts.paths.join(', ')}` : r.problems.join('; ');
-      out.push({ source: 'proxmox', kind: 'collector', subject: 'collector:proxmox-iac', host: opts.host, at, values: { ok: error === '', error } });
+      // Its own subject: the watcher records the run itself as collector:proxmox-iac (ok, the API answered), which
+      // would overwrite a problem with the code told under the same subject in the same run.
+      out.push({ source: 'proxmox', kind: 'collector', subject: 'collector:proxmox-iac/code', host: opts.host, at, values: { ok: error === '', error } });
       return out;
     },
   };

@@ -138,7 +138,7 @@ test('the scheduled check makes one observation per guest, in the guest\'s group
     assert.equal(vm102.values.fields, 'disk scsi0 size_gb');
     assert.equal(obs.find((o) => o.subject === 'iac:vm:100')!.values.drifted, false);
     assert.equal(obs.find((o) => o.subject === 'iac:vm:200')!.values.no_code, true);
-    assert.deepEqual(obs.find((o) => o.subject === 'collector:proxmox-iac')!.values, { ok: true, error: '' });
+    assert.deepEqual(obs.find((o) => o.subject === 'collector:proxmox-iac/code')!.values, { ok: true, error: '' });
   } finally {
     pve.set('/nodes/node1/qemu/102/config', cloudInitVm());
   }
