@@ -47,16 +47,38 @@ export function guestsFromAnsible(doc: unknown[], file: string, inv: Inventory, 
       // the same VM (same vmid or name) declare it once.
       for (const host of hosts.length > 0 ? hosts : [undefined]) {
         const vars = { ...extraVars, ...hostVars(inv, host), ...playVars, ...(isMap(task.vars) ? task.vars : {}) };
-        const at = { file, address: String(task.name ?? module) + (host && hosts.length > 1 ? ` (${host})` : '') };
-        const guest = KVM.has(module) ? kvm(args, vars, at) : lxc(args, vars, at);
-        const key = `${guest.kind}:${JSON.stringify(guest.vmid ?? guest.name ?? null)}`;
-        const earlier = byKey.get(key);
-        if (!earlier) byKey.set(key, guest);
-        else if (args.update === true) byKey.set(key, merge(earlier, guest));
+        for (const item of loopOf(task, vars)) {
+          const itemVars = item ? { ...vars, [item.name]: item.value } : vars;
+          const at = { file, address: String(task.name ?? module) + (item ? ` [${item.label}]` : '') + (host && hosts.length > 1 ? ` (${host})` : '') };
+          const guest = KVM.has(module) ? kvm(args, itemVars, at) : lxc(args, itemVars, at);
+          const key = `${guest.kind}:${JSON.stringify(guest.vmid ?? guest.name ?? null)}`;
+          const earlier = byKey.get(key);
+          if (!earlier) byKey.set(key, guest);
+          else if (args.update === true) byKey.set(key, merge(earlier, guest));
+        }
       }
     }
   }
   return [...byKey.values()];
+}
+
+const MAX_LOOP = 256;
+
+/**
+ * A task's `loop:` / `with_items:` over a literal list (or a variable holding one): one run per item, the
+ * item under `item` (or loop_control.loop_var). A loop labwatch cannot read runs once with the item unset,
+ * so what depends on it is unknown.
+ */
+function loopOf(task: Task, vars: Vars): ({ name: string; value: unknown; label: string } | undefined)[] {
+  const raw = task.loop ?? task.with_items;
+  if (raw === undefined) return [undefined];
+  const name = isMap(task.loop_control) && typeof task.loop_control.loop_var === 'string' ? task.loop_control.loop_var : 'item';
+  const items = jinja(raw, vars);
+  if (!Array.isArray(items) || items.length > MAX_LOOP) {
+    const why = isUnknown(items) ? items.unknown : Array.isArray(items) ? `more than ${MAX_LOOP} items` : 'not a list';
+    return [{ name, value: { unknown: `the task's loop is not read: ${why}` }, label: '*' }];
+  }
+  return items.map((value, i) => ({ name, value, label: isMap(value) && !isUnknown(value) && typeof value.name === 'string' ? value.name : String(i) }));
 }
 
 /** Tasks inside block/rescue/always count as tasks too. */
@@ -88,20 +110,27 @@ function jinja(v: unknown, vars: Vars, depth = 0): Resolved {
   return values.map((x) => (x === null ? '' : String(x))).join('');
 }
 
+/** `name`, `item.name`, `name | default(literal)`; `default(omit)` means "not stated" (null). */
 function expression(expr: string, vars: Vars, depth: number): Resolved {
-  const m = /^([A-Za-z_]\w*)\s*(?:\|\s*default\((.*)\))?$/.exec(expr);
+  const m = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(?:\|\s*default\((.*)\))?$/.exec(expr);
   if (!m) return { unknown: `{{ ${expr} }} is a Jinja expression labwatch does not evaluate` };
-  const [, name, fallback] = m;
-  if (name! in vars && vars[name!] !== undefined) {
+  const [, path, fallback] = m;
+  const [name, ...keys] = path!.split('.');
+  let value: unknown = vars[name!];
+  for (const key of keys) if (!isUnknown(value)) value = isMap(value) ? value[key] : undefined;
+  if (isUnknown(value)) return value;
+  if (value !== undefined) {
     if (depth > 10) return { unknown: `{{ ${expr} }} refers to itself` };
-    return jinja(vars[name!], vars, depth + 1);
+    return jinja(value, vars, depth + 1);
   }
   if (fallback !== undefined) {
+    if (fallback.trim() === 'omit') return null;
     const literal: unknown = parseYaml(fallback);
     if (literal === null || ['string', 'number', 'boolean'].includes(typeof literal)) return literal as Resolved;
-    return { unknown: `{{ ${expr} }}: ${name} is not set and the default is not a literal` };
+    return { unknown: `{{ ${expr} }}: ${path} is not set and the default is not a literal` };
   }
-  return { unknown: `{{ ${name} }}: ${name} is not set in the play's vars, the role's defaults or the inventory` };
+  if (name! in vars && keys.length > 0) return { unknown: `{{ ${path} }}: ${name} has no ${keys.join('.')}` };
+  return { unknown: `{{ ${path} }}: ${name} is not set in the play's vars, the role's defaults or the inventory` };
 }
 
 /** `virtio,bridge=vmbr0,tag=20` / `model=e1000,bridge=vmbr0` / `virtio=AA:BB…,bridge=…` as a NIC. */
@@ -124,15 +153,22 @@ function nic(slot: string, value: Resolved, lxcStyle: boolean): GuestNic {
   });
 }
 
-/** `local-lvm:32` (a new 32 GiB volume) or `local-lvm:vm-100-disk-0,size=50G`; CD-ROMs and cloud-init drives are not disks. */
+/**
+ * `local-lvm:32` (a new 32 GiB volume) or `local-lvm:vm-100-disk-0,size=50G`; a host path (`/dev/disk/by-id/…`
+ * passed through, a container's bind mount `/tank/media,mp=/data`) has no storage; `mp=` is where a container
+ * mount appears inside. CD-ROMs and cloud-init drives are not disks.
+ */
 function disk(slot: string, value: Resolved): GuestDisk | undefined {
   if (isUnknown(value)) return { slot, storage: value, sizeGb: value };
   if (typeof value !== 'string') return { slot, storage: { unknown: `${slot} = ${JSON.stringify(value)} is not a Proxmox disk string` } };
   const [volume, ...options] = value.split(',');
   if (options.includes('media=cdrom') || /cloudinit/.test(volume!)) return undefined;
+  const mountpoint = options.find((o) => o.startsWith('mp='))?.slice(3);
+  const size = options.find((o) => o.startsWith('size='))?.slice(5);
+  if (volume!.startsWith('/')) return defined({ slot, path: volume, sizeGb: sizeGb(size, `${slot} size`), mountpoint });
   const [storage, rest] = volume!.split(':', 2) as [string, string | undefined];
-  const size = options.find((o) => o.startsWith('size='))?.slice(5) ?? (rest !== undefined && /^\d+(\.\d+)?$/.test(rest) ? rest : undefined);
-  return defined({ slot, storage: rest === undefined ? undefined : storage, sizeGb: sizeGb(size, `${slot} size`) });
+  const newSize = size ?? (rest !== undefined && /^\d+(\.\d+)?$/.test(rest) ? rest : undefined);
+  return defined({ slot, storage: rest === undefined ? undefined : storage, sizeGb: sizeGb(newSize, `${slot} size`), mountpoint });
 }
 
 /** Slot dictionaries (`net: {net0: …}`, `scsi: {scsi0: …}`, also `{0: …}`) and flat `ide2: …` keys. */

@@ -10,7 +10,7 @@
  */
 import type { DeclaredGuest, GuestDisk, GuestNic, Value } from './model.ts';
 import type { Resolved } from './hcl.ts';
-import { blocks, bool, defined, dynamicUnknown, num, sizeGb, str, tags, vlanTag, vmid } from './values.ts';
+import { blocks, bool, defined, dynamicDisk, dynamicNic, num, sizeGb, str, tags, vlanTag, vmid } from './values.ts';
 
 export const BPG_TYPES = new Set(['proxmox_virtual_environment_vm', 'proxmox_virtual_environment_container']);
 
@@ -23,16 +23,38 @@ export function guestFromBpg(type: string, r: Obj, where: Where, dynamic: Set<st
 
 const or = <T>(v: Value<T> | undefined, fallback: T | undefined): Value<T> | undefined => (v === undefined ? fallback : v);
 
+/**
+ * A VM disk. `path_in_datastore` with `datastore_id = ""` is a disk passed through from the host
+ * (`/dev/disk/by-id/…`, the provider's docs): its path, no storage and no size of the provider's defaults.
+ * With a datastore it names the volume there, and the disk is an ordinary one.
+ */
+function vmDisk(disk: Obj, i: number, defaults: boolean): GuestDisk {
+  const slot = typeof disk.interface === 'string' ? disk.interface : `disk ${i + 1} (interface not stated)`;
+  const path = disk.path_in_datastore;
+  if (typeof path === 'string' && (disk.datastore_id === '' || path.startsWith('/'))) {
+    return defined({ slot, path, sizeGb: sizeGb(disk.size, `${slot} size`) });
+  }
+  return defined({
+    slot,
+    storage: or(str(disk.datastore_id, `${slot} datastore_id`), defaults ? 'local-lvm' : undefined),
+    sizeGb: or(sizeGb(disk.size, `${slot} size`), defaults ? 8 : undefined),
+  });
+}
+
+/** A container mount point: a volume on a datastore, or a bind mount when `volume` is a host path; `path` is where it appears inside. */
+function mountPoint(m: Obj, i: number): GuestDisk {
+  const slot = `mp${i}`;
+  const inside = str(m.path, `${slot} path`);
+  if (typeof m.volume === 'string' && m.volume.startsWith('/')) return defined({ slot, path: m.volume, mountpoint: inside });
+  return defined({ slot, storage: str(m.volume, `${slot} volume`), sizeGb: sizeGb(m.size, `${slot} size`), mountpoint: inside });
+}
+
 function vm(r: Obj, where: Where, dynamic: Set<string>): DeclaredGuest {
   const d = blocks(r.clone).length === 0; // provider defaults apply
   const cpu = blocks(r.cpu)[0] ?? {};
   const memory = blocks(r.memory)[0] ?? {};
-  const disks: GuestDisk[] = blocks(r.disk).map((disk, i) => defined({
-    slot: typeof disk.interface === 'string' ? disk.interface : `disk ${i + 1} (interface not stated)`,
-    storage: or(str(disk.datastore_id, 'disk datastore_id'), d ? 'local-lvm' : undefined),
-    sizeGb: or(sizeGb(disk.size, 'disk size'), d ? 8 : undefined),
-  }));
-  if (dynamic.has('disk')) disks.push({ slot: 'disk (dynamic)', storage: dynamicUnknown('disk'), sizeGb: dynamicUnknown('disk') });
+  const disks: GuestDisk[] = blocks(r.disk).map((disk, i) => vmDisk(disk, i, d));
+  if (dynamic.has('disk')) disks.push(dynamicDisk('disk'));
   const nics: GuestNic[] = blocks(r.network_device).map((n, i) => defined({
     slot: `net${i}`,
     bridge: or(str(n.bridge, 'network_device bridge'), d ? 'vmbr0' : undefined),
@@ -40,7 +62,7 @@ function vm(r: Obj, where: Where, dynamic: Set<string>): DeclaredGuest {
     tag: vlanTag(n.vlan_id, 'network_device vlan_id'),
     mtu: num(n.mtu, 'network_device mtu'),
   }));
-  if (dynamic.has('network_device')) nics.push({ slot: 'network_device (dynamic)', bridge: dynamicUnknown('network_device') });
+  if (dynamic.has('network_device')) nics.push(dynamicNic('network_device'));
   return defined({
     provider: 'bpg' as const,
     kind: 'qemu' as const,
@@ -63,14 +85,12 @@ function container(r: Obj, where: Where, dynamic: Set<string>): DeclaredGuest {
   const disks: GuestDisk[] = blocks(r.disk).slice(0, 1).map((disk) => defined({
     slot: 'rootfs', storage: str(disk.datastore_id, 'disk datastore_id'), sizeGb: sizeGb(disk.size, 'disk size'),
   }));
-  blocks(r.mount_point).forEach((m, i) => disks.push(defined({
-    slot: `mp${i}`, storage: str(m.volume, 'mount_point volume'), sizeGb: sizeGb(m.size, 'mount_point size'),
-  })));
-  if (dynamic.has('mount_point')) disks.push({ slot: 'mount_point (dynamic)', storage: dynamicUnknown('mount_point'), sizeGb: dynamicUnknown('mount_point') });
+  blocks(r.mount_point).forEach((m, i) => disks.push(mountPoint(m, i)));
+  if (dynamic.has('mount_point')) disks.push(dynamicDisk('mount_point', true));
   const nics: GuestNic[] = blocks(r.network_interface).map((n, i) => defined({
     slot: `net${i}`, bridge: str(n.bridge, 'network_interface bridge'), tag: vlanTag(n.vlan_id, 'network_interface vlan_id'), mtu: num(n.mtu, 'network_interface mtu'),
   }));
-  if (dynamic.has('network_interface')) nics.push({ slot: 'network_interface (dynamic)', bridge: dynamicUnknown('network_interface') });
+  if (dynamic.has('network_interface')) nics.push(dynamicNic('network_interface'));
   return defined({
     provider: 'bpg' as const,
     kind: 'lxc' as const,

@@ -18,6 +18,10 @@ export interface GuestDisk {
   storage?: Value<string>;
   /** in GiB (Proxmox's `size=32G`; `size=512M` is 0.5) */
   sizeGb?: Value<number>;
+  /** a disk passed through (`/dev/disk/by-id/…`) or a container's bind mount (`/tank/media`): no storage, no size of Proxmox's */
+  path?: Value<string>;
+  /** a container mount point's path inside the guest (`mp=/data`) */
+  mountpoint?: Value<string>;
 }
 
 export interface GuestNic {
@@ -89,11 +93,18 @@ export interface GuestDrift {
   kind: 'qemu' | 'lxc';
   vmid?: number;
   name: string;
-  /** in-sync: nothing differs; drifted: something does; not-in-lab: code declares a guest the cluster does not run; no-code: a live guest no code declares */
-  state: 'in-sync' | 'drifted' | 'not-in-lab' | 'no-code';
+  /**
+   * in-sync: nothing differs; drifted: something does; not-in-lab: code declares a guest (by a
+   * known vmid or name) the cluster does not run; no-code: a live guest no code declares;
+   * unmatched: code whose vmid and name are both unknown (a for_each over a data source, an
+   * Ansible loop): it cannot be matched, so it is neither drift nor in sync
+   */
+  state: 'in-sync' | 'drifted' | 'not-in-lab' | 'no-code' | 'unmatched';
   where?: DeclaredGuest['where'];
   node?: string;
   fields: FieldDrift[];
   /** the fields code states that were compared (agreeing or not), so "in sync" says what it covers */
   checked?: string[];
+  /** what is wrong with the code itself for this guest, e.g. "declared twice: main.tf: proxmox_vm_qemu.a, site.yml: create vm" */
+  problems?: string[];
 }

@@ -2,7 +2,7 @@
  * Turning what code states (a resolved HCL value, a YAML scalar) into the model's units: numbers, MiB, GiB,
  * sorted lower-case tags. A value of the wrong shape becomes unknown with the reason; nothing is guessed.
  */
-import { isUnknown, type Value } from './model.ts';
+import { isUnknown, type GuestDisk, type GuestNic, type Value } from './model.ts';
 import type { Resolved } from './hcl.ts';
 
 type Raw = Resolved | undefined;
@@ -95,7 +95,27 @@ export function blocks(v: Raw): Obj[] {
   return [];
 }
 
-/** What a `dynamic "name"` block leaves unknown, as one disk or NIC entry the comparison can show. */
-export function dynamicUnknown(name: string): { unknown: string } {
-  return { unknown: `comes from a dynamic "${name}" block, which labwatch does not expand` };
+/** Why a value set inside a `dynamic "name"` block is unknown. */
+function dynamicUnknown(name: string): { unknown: string } {
+  return { unknown: `set by a dynamic "${name}" block, which labwatch does not expand` };
+}
+
+/**
+ * The stand-in for the disks or NICs a `dynamic "name"` block adds: slot `dynamic:<name>` (compare.ts
+ * recognises the `dynamic:` prefix) with every field unknown, so the comparison says they are unknown
+ * rather than missing.
+ */
+export function dynamicDisk(name: string, withMountpoint = false): GuestDisk {
+  const u = dynamicUnknown(name);
+  return { slot: `dynamic:${name}`, storage: u, sizeGb: u, path: u, ...(withMountpoint ? { mountpoint: u } : {}) };
+}
+
+export function dynamicNic(name: string): GuestNic {
+  const u = dynamicUnknown(name);
+  return { slot: `dynamic:${name}`, bridge: u, model: u, tag: u, mtu: u };
+}
+
+/** `template = true`: a template, which labwatch (like live.ts) leaves out of the comparison. */
+export function isTemplate(v: Raw): boolean {
+  return v === true || v === 1 || (typeof v === 'string' && ['true', '1'].includes(v.trim().toLowerCase()));
 }

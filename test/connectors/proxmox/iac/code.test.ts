@@ -152,33 +152,27 @@ test('bpg VM: cpu, memory.dedicated, disk by interface, tags sorted; a clone tak
   assert.equal(g.onboot, undefined);
 });
 
-test('bpg\'s own example: a data-source node is unknown; a VM that is not a clone gets the documented defaults', async () => {
-  const { guests, problems } = await readCode(join(REAL, 'bpg/bpg-example-vm'));
+test('bpg\'s own example: the template is left out; the clone keeps its own values; a data-source node is unknown', async () => {
+  const { guests, problems, templates } = await readCode(join(REAL, 'bpg/bpg-example-vm'));
   assert.deepEqual(problems, []);
-  const template = byAddress(guests, 'proxmox_virtual_environment_vm.example_template');
-  assert.equal(template.vmid, 2040);
-  assert.match((template.node as { unknown: string }).unknown, /^data\.proxmox_virtual_environment_nodes\.example\.names\[0\] comes from a data source/);
-  assert.equal(template.memoryMb, 512);
-  assert.equal(template.onboot, true);
-  assert.equal(template.disks[0]!.slot, 'virtio0');
-  assert.match((template.disks[0]!.storage as { unknown: string }).unknown, /calls the function element\(\)/);
-  assert.deepEqual(template.nics, [{ slot: 'net0', bridge: 'vmbr0', model: 'virtio' }]);
-  const clone = byAddress(guests, 'proxmox_virtual_environment_vm.example');
+  assert.deepEqual(templates, ['proxmox_virtual_environment_vm.example_template'], 'template = true: not a guest to compare');
+  assert.deepEqual(guests.map((g) => g.where.address), ['proxmox_virtual_environment_vm.example']);
+  const clone = guests[0]!;
+  assert.match((clone.node as { unknown: string }).unknown, /^data\.proxmox_virtual_environment_nodes\.example\.names\[0\] comes from a data source/);
   assert.equal(clone.memoryMb, 768);
   assert.deepEqual(clone.tags, ['terraform', 'ubuntu']);
 });
 
-test('bpg container: hostname from initialization, rootfs and a mount point from var defaults, MTU', async () => {
-  const { guests, problems } = await readCode(join(REAL, 'bpg/bpg-example'));
+test('bpg container: hostname from initialization, rootfs from a var default, a bind mount as its host path and mount point', async () => {
+  const { guests, problems, templates } = await readCode(join(REAL, 'bpg/bpg-example'));
   assert.deepEqual(problems, []);
-  const t = byAddress(guests, 'proxmox_virtual_environment_container.example_template');
-  assert.equal(t.kind, 'lxc');
-  assert.equal(t.name, 'terraform-provider-proxmox-example-lxc-template');
-  assert.equal(t.onboot, true); // start_on_boot = "true"
-  assert.deepEqual(t.tags, ['container', 'example', 'terraform']);
-  assert.deepEqual(t.disks, [{ slot: 'rootfs', storage: 'local-lvm', sizeGb: 4 }, { slot: 'mp0', storage: 'local-lvm', sizeGb: 4 }]);
-  assert.deepEqual(t.nics, [{ slot: 'net0', mtu: 1450 }]);
-  assert.equal(byAddress(guests, 'proxmox_virtual_environment_container.example').vmid, 2043);
+  assert.deepEqual(templates, ['proxmox_virtual_environment_container.example_template']);
+  const c = byAddress(guests, 'proxmox_virtual_environment_container.example');
+  assert.equal(c.kind, 'lxc');
+  assert.equal(c.vmid, 2043);
+  assert.equal(c.name, 'terraform-provider-proxmox-example-lxc');
+  // volume = "/mnt/bindmounts/shared", path = "/shared": no storage, no size of Proxmox's
+  assert.deepEqual(c.disks, [{ slot: 'rootfs', storage: 'local-lvm' }, { slot: 'mp0', path: '/mnt/bindmounts/shared', mountpoint: '/shared' }]);
 });
 
 test('Ansible: proxmox_kvm tasks give disks and NICs; a later task changes the VM only with update: true', async () => {
