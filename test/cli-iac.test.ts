@@ -67,10 +67,36 @@ test('iac drift exits 1 when the lab drifted, with the table; --json gives the s
   }
 });
 
-test('iac drift exits 2, saying why, for code outside proxmox.iac.paths', async () => {
-  const r = await labwatch('iac', 'drift', '/etc');
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /outside proxmox\.iac\.paths/);
+test('iac drift reads the path the person names even outside proxmox.iac.paths (a copy of the lab code elsewhere)', async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'labwatch-cli-iac-elsewhere-'));
+  writeFileSync(join(elsewhere, 'main.tf'), readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8'));
+  const r = await labwatch('iac', 'drift', elsewhere);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^3 guests: 0 drifted, 2 in sync, 1 in the lab without code$/m);
+  const missing = await labwatch('iac', 'drift', join(elsewhere, 'nowhere'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nowhere does not exist/);
+});
+
+test('iac drift exits 2 when a file could not be read, printing which (the lab code plus a file that does not parse)', async () => {
+  const mixed = mkdtempSync(join(tmpdir(), 'labwatch-cli-iac-broken-'));
+  writeFileSync(join(mixed, 'main.tf'), readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8'));
+  writeFileSync(join(mixed, 'full-clone.tf'), readFileSync(join(CODE, 'from-real', 'telmate-broken', 'full-clone.tf'), 'utf8'));
+  const r = await labwatch('iac', 'drift', mixed);
+  assert.equal(r.code, 2, r.stderr + r.stdout);
+  assert.match(r.stdout, /^vm:102 machine-test on node1: in sync/m, 'what could be read is still compared');
+  assert.match(r.stderr, /problem.* reading the code[^]*full-clone\.tf/);
+});
+
+test('iac drift does not count code it cannot match as drift: exit 0 with the guest listed (for_each over a variable without a default)', async () => {
+  const k8s = mkdtempSync(join(tmpdir(), 'labwatch-cli-iac-k8s-'));
+  writeFileSync(join(k8s, 'main.tf'), readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8'));
+  // ours, in Telmate's documented layout: the guests' vmid and name come from a map nobody set
+  writeFileSync(join(k8s, 'k8s.tf'), 'variable "nodes" {}\nresource "proxmox_vm_qemu" "k8s" {\n  for_each    = var.nodes\n  name        = each.value.name\n  vmid        = each.value.vmid\n  target_node = "node1"\n}\n');
+  const r = await labwatch('iac', 'drift', k8s);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^VM proxmox_vm_qemu\.k8s\[\*\] on node1: NOT MATCHED, not compared/m);
+  assert.match(r.stdout, /1 declared but not matched to a live guest/);
 });
 
 test('iac generate writes checked code to a file, and says how it was checked', async () => {

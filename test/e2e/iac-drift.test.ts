@@ -2,10 +2,11 @@
  * Drift between code and the lab as an incident, end to end: the real daemon with a proxmox:
  * block whose iac.paths holds code (test/fixtures-derived/iac/lab, SOURCES.md there), the loopback
  * Proxmox stand-in replaying real captures, the scheduled proxmox-iac check, the rule, the incident
- * in Redis and the report in the mailbox; then the lab put back, and the incident resolved.
+ * in Redis and the report in the mailbox; then the lab put back, and the incident resolved. Code for a
+ * guest the lab does not run raises its own incident, which resolves once that code is removed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,9 @@ import { startLab, type Lab } from '../helpers/lab.ts';
 import { PVE_SECRET, standIn, startPveCluster, type PveCluster } from '../helpers/proxmox.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const CODE = fileURLToPath(new URL('../fixtures-derived/iac/lab', import.meta.url));
+// a copy of test/fixtures-derived/iac/lab, so a test can add and remove code
+const CODE = mkdtempSync(join(tmpdir(), 'labwatch-iac-code-'));
+writeFileSync(join(CODE, 'main.tf'), readFileSync(fileURLToPath(new URL('../fixtures-derived/iac/lab/main.tf', import.meta.url)), 'utf8'));
 // the published cloud-init VM config (test/fixtures/proxmox/SOURCES.md), which the code declares as vm 102
 const cloudInitVm = () => (JSON.parse(readFixture('proxmox', 'qemu-config-cloudinit-cipassword-masked-qemu9.0.json')) as { data: Record<string, unknown> }).data;
 
@@ -48,7 +51,7 @@ test('memory changed by hand on a VM is one warning incident whose report names 
   pve.set('/nodes/node1/qemu/102/config', { ...cloudInitVm(), memory: '16384' });
   const drifted = await lab.daemon.watcher.run('proxmox-iac');
   const anomaly = drifted.anomalies.find((a) => a.rule === 'proxmox-iac-drift');
-  assert.ok(anomaly, JSON.stringify(drifted.outcomes.filter((o) => o.verdict !== 'quiet')));
+  assert.ok(anomaly, JSON.stringify(drifted.outcomes.filter((o) => o.verdict !== 'inactive')));
   assert.equal(anomaly.severity, 'warning');
   assert.equal(anomaly.subject, 'iac:vm:102');
   assert.match(anomaly.summary, /^vm:102 \(machine-test\) on node1 differs from its code: memory_mb$/);
@@ -62,4 +65,17 @@ test('memory changed by hand on a VM is one warning incident whose report names 
   const back = await lab.daemon.watcher.run('proxmox-iac');
   assert.ok(back.anomalies.some((a) => a.rule === 'proxmox-iac-drift' && a.status === 'resolved'));
   await waitFor('the resolution', () => lab.smtp.messages.find((m) => /^\[RESOLVED\]/.test(m.parsed.subject ?? '') && (m.parsed.text ?? '').includes('vm:102')));
+});
+
+test('code for a guest the lab does not run warns; once the code is removed, the incident resolves', async () => {
+  // ours, in Telmate's documented layout (test/fixtures-derived/iac/SOURCES.md): a vm 300 the recorded cluster does not have
+  writeFileSync(join(CODE, 'truenas.tf'), 'resource "proxmox_vm_qemu" "truenas" {\n  name        = "truenas"\n  target_node = "node1"\n  vmid        = 300\n}\n');
+  const declared = await lab.daemon.watcher.run('proxmox-iac');
+  const anomaly = declared.anomalies.find((a) => a.rule === 'proxmox-iac-drift' && a.subject === 'iac:vm:300');
+  assert.ok(anomaly, JSON.stringify(declared.anomalies));
+  assert.match(anomaly.summary, /^code declares vm:300 \(truenas\) but the cluster does not run it$/);
+  unlinkSync(join(CODE, 'truenas.tf'));
+  const removed = await lab.daemon.watcher.run('proxmox-iac');
+  assert.ok(removed.anomalies.some((a) => a.subject === 'iac:vm:300' && a.status === 'resolved'), JSON.stringify(removed.anomalies));
+  await waitFor('the resolution', () => lab.smtp.messages.find((m) => /^\[RESOLVED\]/.test(m.parsed.subject ?? '') && (m.parsed.text ?? '').includes('vm:300')));
 });

@@ -5,6 +5,10 @@
  * could not resolve is reported as unknown with the reason, never guessed. Disks and NICs are
  * compared slot by slot once code lists any; a VLAN tag code leaves out on a NIC it declares
  * means untagged. The result is in a fixed order: by vmid, then name.
+ *
+ * What cannot be matched is said, not guessed: code whose vmid and name are both unknown, or whose
+ * name several live guests share, is `unmatched`; two declarations of one guest are one row (the
+ * first's verdict) with the problem "declared twice"; disks or NICs a `dynamic` block sets are unknown.
  */
 import { isUnknown, type DeclaredGuest, type FieldDrift, type GuestDisk, type GuestDrift, type GuestNic, type LiveGuest, type Value } from './model.ts';
 
@@ -39,6 +43,11 @@ class Fields {
     if (!same(code, live)) this.drift.push({ field: name, code: shown(code), live: shown(live), verdict: 'differs' });
   }
 
+  /** Something code sets that labwatch cannot compare, with why. */
+  unknown(name: string, why: string, live: string): void {
+    this.drift.push({ field: name, code: why, live, verdict: 'unknown' });
+  }
+
   /** A slot one side has and the other does not. */
   missing(name: string, code: string, live: string): void {
     this.checked.push(name);
@@ -53,22 +62,49 @@ const tags = (v: Value<string[]> | undefined): Value<string[]> | undefined => (v
 function diskText(d: GuestDisk): string {
   const size = plain(d.sizeGb);
   const storage = plain(d.storage);
-  return [size !== undefined ? gib(size) : '', storage ? `on ${storage}` : ''].filter(Boolean).join(' ') || 'present';
+  const path = plain(d.path);
+  const mountpoint = plain(d.mountpoint);
+  return [size !== undefined ? gib(size) : '', storage ? `on ${storage}` : '', path ? `from ${path}` : '', mountpoint ? `at ${mountpoint}` : ''].filter(Boolean).join(' ') || 'present';
 }
 function nicText(n: GuestNic): string {
   return [plain(n.model), plain(n.bridge) && `bridge ${plain(n.bridge)}`, plain(n.tag) !== undefined && `tag ${plain(n.tag)}`].filter(Boolean).join(', ') || 'present';
 }
 
-function compareSlots<T extends { slot: string }>(f: Fields, what: 'disk' | 'nic', code: T[], live: T[], text: (x: T) => string, each: (c: T, l: T, prefix: string) => void): void {
+/** The stand-in the reader gives a `dynamic "disk"` / `dynamic "network"` block (values.ts): slot `dynamic:<name>`. */
+const isDynamic = (slot: string) => slot.startsWith('dynamic:');
+/** Why a dynamic entry is unknown: the reason its reader put on a value, else in general. */
+function dynamicWhy(x: object): string {
+  const reason = Object.values(x).find(isUnknown);
+  return reason ? reason.unknown : 'set by a dynamic block, which labwatch does not expand';
+}
+
+/**
+ * Slot by slot, once code lists any. Live slots only a dynamic block could set (`covers`) are not
+ * compared: the dynamic entry is one unknown row naming them.
+ */
+function compareSlots<T extends { slot: string }>(
+  f: Fields,
+  what: 'disk' | 'nic',
+  code: T[],
+  live: T[],
+  text: (x: T) => string,
+  each: (c: T, l: T, prefix: string) => void,
+  covers: (slot: string, dynamic: T[]) => boolean,
+): void {
   if (code.length === 0) return;
-  const slots = [...new Set([...code, ...live].map((x) => x.slot))].sort((a, b) => Number(b === 'rootfs') - Number(a === 'rootfs') || a.localeCompare(b, 'en', { numeric: true }));
+  const dynamic = code.filter((x) => isDynamic(x.slot));
+  const stated = code.filter((x) => !isDynamic(x.slot));
+  const unsaid: string[] = [];
+  const slots = [...new Set([...stated, ...live].map((x) => x.slot))].sort((a, b) => Number(b === 'rootfs') - Number(a === 'rootfs') || a.localeCompare(b, 'en', { numeric: true }));
   for (const slot of slots) {
-    const c = code.find((x) => x.slot === slot);
+    const c = stated.find((x) => x.slot === slot);
     const l = live.find((x) => x.slot === slot);
     if (c && l) each(c, l, `${what} ${slot}`);
     else if (c) f.missing(`${what} ${slot}`, text(c), 'none');
+    else if (l && dynamic.length && covers(slot, dynamic)) unsaid.push(`${slot}: ${text(l)}`);
     else if (l) f.missing(`${what} ${slot}`, 'none', text(l));
   }
+  for (const d of dynamic) f.unknown(`${what} ${d.slot}`, dynamicWhy(d), unsaid.length ? unsaid.join('; ') : 'none besides those compared');
 }
 
 function compareOne(d: DeclaredGuest, l: LiveGuest): GuestDrift {
@@ -81,17 +117,21 @@ function compareOne(d: DeclaredGuest, l: LiveGuest): GuestDrift {
   f.field('memory_mb', d.memoryMb, plain(l.memoryMb));
   f.field('onboot', d.onboot, plain(l.onboot));
   f.field('tags', tags(d.tags), plain(tags(l.tags)));
+  // a container's dynamic mount points cannot be its rootfs (bpg's container `disk` block is)
+  const diskCovers = (slot: string, dynamic: GuestDisk[]) => l.kind !== 'lxc' || slot !== 'rootfs' || dynamic.some((x) => !/mount/.test(x.slot));
   compareSlots(f, 'disk', d.disks, l.disks, diskText, (c, x, p) => {
     f.field(`${p} storage`, c.storage, plain(x.storage));
     f.field(`${p} size_gb`, c.sizeGb, plain(x.sizeGb), gib);
-  });
+    f.field(`${p} path`, c.path, plain(x.path));
+    f.field(`${p} mountpoint`, c.mountpoint, plain(x.mountpoint));
+  }, diskCovers);
   compareSlots(f, 'nic', d.nics, l.nics, nicText, (c, x, p) => {
     f.field(`${p} bridge`, c.bridge, plain(x.bridge));
     f.field(`${p} model`, c.model, plain(x.model));
     // a NIC code declares without a tag is untagged
     f.field(`${p} tag`, c.tag ?? ('untagged' as const), plain(x.tag) ?? 'untagged');
     f.field(`${p} mtu`, c.mtu, plain(x.mtu));
-  });
+  }, () => true);
   return {
     kind: l.kind,
     vmid: l.vmid,
@@ -104,32 +144,70 @@ function compareOne(d: DeclaredGuest, l: LiveGuest): GuestDrift {
   };
 }
 
-/** The live guest code means: by vmid when stated, else by name. */
-function matchOf(d: DeclaredGuest, live: LiveGuest[]): LiveGuest | undefined {
+const label = (l: LiveGuest) => `${l.kind === 'lxc' ? 'ct' : 'vm'}:${l.vmid}`;
+const whereText = (w: DeclaredGuest['where']) => `${w.file}${w.line ? `:${w.line}` : ''}: ${w.address}`;
+
+/**
+ * The live guest code means: by vmid when stated, else by name, preferring a guest of the same kind;
+ * a name several live guests share matches none of them (`ambiguous` says which).
+ */
+function matchOf(d: DeclaredGuest, live: LiveGuest[]): { live?: LiveGuest; ambiguous?: LiveGuest[] } {
   const vmid = plain(d.vmid);
-  if (vmid !== undefined) return live.find((l) => l.vmid === vmid);
+  if (vmid !== undefined) return { live: live.find((l) => l.vmid === vmid) };
   const name = plain(d.name);
-  return name === undefined ? undefined : live.find((l) => l.name === name);
+  if (name === undefined) return {};
+  const named = live.filter((l) => l.name === name);
+  const sameKind = named.filter((l) => l.kind === d.kind);
+  const candidates = sameKind.length ? sameKind : named;
+  return candidates.length > 1 ? { ambiguous: candidates } : { live: candidates[0] };
+}
+
+/** A declared guest no live guest answers to: not in the lab, or unmatched when it cannot be told which. */
+function unmatchedOrMissing(d: DeclaredGuest, ambiguous: LiveGuest[] | undefined): GuestDrift {
+  const vmid = plain(d.vmid);
+  const name = plain(d.name);
+  const node = plain(d.node);
+  const fields: FieldDrift[] = [];
+  const why = (v: DeclaredGuest['vmid'] | DeclaredGuest['name']) => (isUnknown(v) ? v.unknown : 'not stated');
+  let state: GuestDrift['state'] = 'not-in-lab';
+  if (ambiguous) {
+    state = 'unmatched';
+    fields.push({ field: 'name', code: String(name), live: `${ambiguous.length} guests have this name (${ambiguous.map(label).join(', ')}); state the vmid to say which`, verdict: 'unknown' });
+  } else if (vmid === undefined && name === undefined) {
+    state = 'unmatched';
+    fields.push({ field: 'vmid', code: why(d.vmid), live: 'not matched', verdict: 'unknown' }, { field: 'name', code: why(d.name), live: 'not matched', verdict: 'unknown' });
+  }
+  return { kind: d.kind, ...(vmid !== undefined ? { vmid } : {}), name: name ?? d.where.address, state, where: d.where, ...(node ? { node } : {}), fields };
+}
+
+/** Which rows are one guest declared more than once: the live guest, else the vmid or name code states. */
+function guestKey(d: DeclaredGuest, r: GuestDrift): string | undefined {
+  if (r.state === 'unmatched') return undefined;
+  if (r.state !== 'not-in-lab') return `live:${r.vmid}`;
+  const vmid = plain(d.vmid);
+  return vmid !== undefined ? `vmid:${vmid}` : `name:${d.kind}:${r.name}`;
 }
 
 /** Every declared guest against the cluster, then every live guest no code declares. */
 export function compareGuests(declared: DeclaredGuest[], live: LiveGuest[]): GuestDrift[] {
   const out: GuestDrift[] = [];
+  const first = new Map<string, { row: GuestDrift; where: DeclaredGuest['where'][] }>();
   const matched = new Set<number>();
   for (const d of declared) {
-    const l = matchOf(d, live);
-    if (l) {
-      matched.add(l.vmid);
-      out.push(compareOne(d, l));
+    const m = matchOf(d, live);
+    if (m.live) matched.add(m.live.vmid);
+    const row = m.live ? compareOne(d, m.live) : unmatchedOrMissing(d, m.ambiguous);
+    const key = guestKey(d, row);
+    const seen = key === undefined ? undefined : first.get(key);
+    if (seen) {
+      seen.where.push(d.where);
       continue;
     }
-    const vmid = plain(d.vmid);
-    const node = plain(d.node);
-    const fields: FieldDrift[] = [];
-    // code that names its guest only through an unresolved value cannot be matched at all: say why
-    if (vmid === undefined && isUnknown(d.vmid)) fields.push({ field: 'vmid', code: d.vmid.unknown, live: 'not matched', verdict: 'unknown' });
-    if (plain(d.name) === undefined && isUnknown(d.name)) fields.push({ field: 'name', code: d.name.unknown, live: 'not matched', verdict: 'unknown' });
-    out.push({ kind: d.kind, ...(vmid !== undefined ? { vmid } : {}), name: plain(d.name) ?? d.where.address, state: 'not-in-lab', where: d.where, ...(node ? { node } : {}), fields });
+    if (key !== undefined) first.set(key, { row, where: [d.where] });
+    out.push(row);
+  }
+  for (const { row, where } of first.values()) {
+    if (where.length > 1) row.problems = [`declared ${where.length === 2 ? 'twice' : `${where.length} times`}: ${where.map(whereText).join(', ')}`];
   }
   for (const l of live) if (!matched.has(l.vmid)) out.push({ kind: l.kind, vmid: l.vmid, name: l.name, state: 'no-code', node: l.node, fields: [] });
   return out.sort(

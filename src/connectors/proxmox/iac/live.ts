@@ -6,6 +6,7 @@
  * is not drift. A container without `cores` may use every host core: that is left unset.
  */
 import type { ProxmoxReader, Resource } from '../read.ts';
+import { settingsOf } from './live-settings.ts';
 import type { GuestDisk, GuestNic, LiveGuest } from './model.ts';
 
 const CONCURRENT_READS = 4;
@@ -51,18 +52,22 @@ function tagList(s: unknown): string[] {
   return typeof s === 'string' ? [...new Set(s.split(/[;,\s]+/).filter(Boolean).map((t) => t.toLowerCase()))].sort() : [];
 }
 
-/** A disk slot, or undefined for what is not a guest disk: a CD-ROM, a cloud-init drive, a bind mount. */
+/**
+ * A disk slot, or undefined for what is not a guest disk: a CD-ROM, a cloud-init drive. A disk
+ * passed through (`/dev/disk/by-id/…`) or a container's bind mount (`/tank/media`) has a `path`
+ * instead of a storage; a container's mount point says where it appears inside (`mp=/data`).
+ */
 function diskOf(slot: string, value: string): GuestDisk | undefined {
   const p = propertyString(value);
   const volume = p[''] ?? p.volume ?? p.file ?? '';
   if (p.media === 'cdrom' || /cloudinit/.test(volume) || volume === 'none') return undefined;
-  // a bind mount or a passed-through device has no storage and no size of Proxmox's
-  if (volume.startsWith('/')) return slot === 'rootfs' || slot.startsWith('mp') ? undefined : { slot };
   const disk: GuestDisk = { slot };
   const colon = volume.indexOf(':');
-  if (colon > 0) disk.storage = volume.slice(0, colon);
+  if (volume.startsWith('/')) disk.path = volume;
+  else if (colon > 0) disk.storage = volume.slice(0, colon);
   const gb = p.size !== undefined ? sizeGb(p.size) : undefined;
   if (gb !== undefined) disk.sizeGb = gb;
+  if (p.mp) disk.mountpoint = p.mp;
   return disk;
 }
 
@@ -112,17 +117,7 @@ export function liveGuestOf(kind: 'qemu' | 'lxc', node: string, vmid: number, st
     guest.cores = cores ?? 1;
     guest.sockets = int(config.sockets) ?? 1;
   } else if (cores !== undefined) guest.cores = cores;
-  // What generated code must carry besides the compared fields; never a secret (Proxmox masks
-  // those, and their names are kept so the code asks for them as variables).
-  const settings: Record<string, string> = {};
-  const secrets: string[] = [];
-  for (const [key, v] of Object.entries(config)) {
-    if (key === 'cipassword' || v === '**********') secrets.push(key);
-    else if (['cpu', 'scsihw', 'ostype', 'ciuser'].includes(key) || /^ipconfig\d+$/.test(key)) settings[key] = String(v);
-    else if (kind === 'qemu' && /^(ide|sata|scsi)\d+$/.test(key) && typeof v === 'string' && /cloudinit/.test(v)) settings.cloudinit = `${key}:${v.slice(0, v.indexOf(':'))}`;
-  }
-  if (Object.keys(settings).length) guest.settings = settings;
-  if (secrets.length) guest.secrets = secrets;
+  Object.assign(guest, settingsOf(kind, config));
   return guest;
 }
 

@@ -11,7 +11,9 @@ interface DriftCounts {
   drifted: number;
   not_in_lab: number;
   no_code: number;
-  /** fields code states with a value labwatch could not resolve */
+  /** declared guests that cannot be matched (vmid and name unknown, or a name several guests share): neither drift nor in sync */
+  unmatched: number;
+  /** fields code states with a value labwatch could not resolve (of the guests that were matched) */
   unknown: number;
 }
 
@@ -23,7 +25,8 @@ export function driftCounts(drifts: GuestDrift[]): DriftCounts {
     drifted: n('drifted'),
     not_in_lab: n('not-in-lab'),
     no_code: n('no-code'),
-    unknown: drifts.reduce((sum, d) => sum + d.fields.filter((f) => f.verdict === 'unknown').length, 0),
+    unmatched: n('unmatched'),
+    unknown: drifts.filter((d) => d.state !== 'unmatched').reduce((sum, d) => sum + d.fields.filter((f) => f.verdict === 'unknown').length, 0),
   };
 }
 
@@ -31,11 +34,12 @@ export function summaryLine(c: DriftCounts): string {
   const parts = [`${c.drifted} drifted`, `${c.in_sync} in sync`];
   if (c.not_in_lab) parts.push(`${c.not_in_lab} declared but not in the lab`);
   if (c.no_code) parts.push(`${c.no_code} in the lab without code`);
+  if (c.unmatched) parts.push(`${c.unmatched} declared but not matched to a live guest (not compared)`);
   if (c.unknown) parts.push(`${c.unknown} value${c.unknown > 1 ? 's' : ''} code states could not be resolved (unknown)`);
   return `${c.guests} guest${c.guests === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
-const STATE: Record<GuestDrift['state'], string> = { 'in-sync': 'in sync', drifted: 'DRIFTED', 'not-in-lab': 'NOT IN THE LAB', 'no-code': 'no code declares it' };
+const STATE: Record<GuestDrift['state'], string> = { 'in-sync': 'in sync', drifted: 'DRIFTED', 'not-in-lab': 'NOT IN THE LAB', 'no-code': 'no code declares it', unmatched: 'NOT MATCHED, not compared' };
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -48,9 +52,10 @@ function guestBlock(d: GuestDrift): string[] {
   const where = d.where ? ` (${d.where.file}${d.where.line ? `:${d.where.line}` : ''}: ${d.where.address})` : '';
   const node = d.node ? ` on ${d.node}` : '';
   const head = `${id}${node}: ${STATE[d.state]}${where}`;
-  if (d.state === 'in-sync' && d.fields.length === 0) return [`${head}; ${d.checked?.length ? `agrees on ${d.checked.join(', ')}` : 'code states nothing labwatch compares'}`];
-  if (d.state === 'no-code' || (d.state === 'not-in-lab' && d.fields.length === 0)) return [head];
-  return [head, ...table([['field', 'code', 'live'], ...d.fields.map((f) => [f.field, f.verdict === 'unknown' ? `unknown: ${f.code}` : f.code, f.live])])];
+  const problems = (d.problems ?? []).map((p) => `  problem: ${p}`);
+  if (d.state === 'in-sync' && d.fields.length === 0) return [`${head}; ${d.checked?.length ? `agrees on ${d.checked.join(', ')}` : 'code states nothing labwatch compares'}`, ...problems];
+  if (d.state === 'no-code' || (d.state === 'not-in-lab' && d.fields.length === 0)) return [head, ...problems];
+  return [head, ...problems, ...table([['field', 'code', 'live'], ...d.fields.map((f) => [f.field, f.verdict === 'unknown' ? `unknown: ${f.code}` : f.code, f.live])])];
 }
 
 /** The whole comparison as text: each guest, then the summary line. */

@@ -50,22 +50,23 @@ async function allowedPath(path: string, paths: string[]): Promise<string | Tool
 }
 
 /** Reads every file under the given roots; problems name what could not be read. */
-async function readAll(paths: string[]): Promise<{ guests: DeclaredGuest[]; problems: string[]; files: string[] }> {
+async function readAll(paths: string[], signal?: AbortSignal): Promise<{ guests: DeclaredGuest[]; problems: string[]; files: string[]; templates: string[] }> {
   // the HCL parser (WebAssembly) loads only when code is read, not with every command that lists the tools
   const { readCode } = await import('./code.ts');
-  const all = { guests: [] as DeclaredGuest[], problems: [] as string[], files: [] as string[] };
+  const all = { guests: [] as DeclaredGuest[], problems: [] as string[], files: [] as string[], templates: [] as string[] };
   for (const p of paths) {
-    const r = await readCode(p);
+    const r = await readCode(p, signal);
     all.guests.push(...r.guests);
     all.problems.push(...r.problems);
     all.files.push(...r.files);
+    all.templates.push(...r.templates);
   }
   return all;
 }
 
 /** Code against the cluster: what the collector and iac_drift share. */
 export async function driftOf(reader: ProxmoxReader, paths: string[], signal?: AbortSignal) {
-  const code = await readAll(paths);
+  const code = await readAll(paths, signal);
   const live = await readLiveGuests(reader, signal);
   return { ...code, drifts: compareGuests(code.guests, live) };
 }
@@ -77,8 +78,9 @@ function driftTool(reader: ProxmoxReader, paths: string[]): ToolSpec {
     description:
       'Compares Terraform (Telmate proxmox_vm_qemu / proxmox_lxc, bpg proxmox_virtual_environment_vm / _container) and Ansible ' +
       "(proxmox_kvm) code with what the Proxmox VE cluster really runs, guest by guest: node, cores, sockets, memory, disks (storage, " +
-      'size), NICs (bridge, model, VLAN tag, MTU), onboot, tags. Per guest: in sync, drifted (a table of field, code, live), declared ' +
-      "but not in the lab, or in the lab with no code. A value the code states through a variable labwatch cannot resolve is shown as " +
+      'size, passthrough path, mount point), NICs (bridge, model, VLAN tag, MTU), onboot, tags. Per guest: in sync, drifted (a table of ' +
+      'field, code, live), declared but not in the lab, in the lab with no code, or unmatched (code whose vmid and name cannot be ' +
+      "resolved, or a name several guests share: not compared). `problems` lists files that could not be read. A value the code states through a variable labwatch cannot resolve is shown as " +
       'unknown, never guessed. Call it to review code against the lab ("is my terraform for the TrueNAS VM right?"), or to check a ' +
       'suggested change before showing it: pass Terraform you wrote or changed as `code`, and show it only once its guests are in ' +
       'sync (or say what still differs and why). Only code under the configured proxmox.iac.paths can be read from disk; path defaults to all of it.',
@@ -109,7 +111,9 @@ function driftTool(reader: ProxmoxReader, paths: string[]): ToolSpec {
         if (guest !== undefined && drifts.length === 0) return noData(`no guest ${guest} in the code under ${where.join(', ')} nor in the cluster`);
         const counts = driftCounts(drifts);
         const problems = r.problems.length ? ['', 'not read:', ...r.problems.map((p) => `  ${p}`)] : [];
-        return ok({ paths: where, files: r.files, counts, guests: drifts, problems: r.problems }, `${driftText(drifts)}${problems.length ? `\n${problems.join('\n')}` : ''}`);
+        // templates are left out on both sides (the lab's too): say which code was not compared
+        if (r.templates.length) problems.push('', `templates, not compared: ${r.templates.join(', ')}`);
+        return ok({ paths: where, files: r.files, counts, guests: drifts, problems: r.problems, templates: r.templates }, `${driftText(drifts)}${problems.length ? `\n${problems.join('\n')}` : ''}`);
       }),
   });
 }
@@ -124,7 +128,7 @@ async function checkProposed(reader: ProxmoxReader, text: string, guest: number 
   let code: Awaited<ReturnType<typeof readCode>>;
   try {
     await writeFile(join(dir, 'proposed.tf'), text);
-    code = await readCode(dir);
+    code = await readCode(dir, signal);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -142,7 +146,11 @@ function generateTool(reader: ProxmoxReader): ToolSpec {
     title: 'Terraform for existing Proxmox guests',
     description:
       'Writes Terraform for guests that already run, from their live config, for the bpg (default) or Telmate provider, with import ' +
-      'blocks so `terraform plan` shows no change; secrets (cloud-init passwords) become variables. The code is checked before it is ' +
+      'blocks. It carries name, node, vmid, CPU, memory, onboot, run state, tags, disks (storage, size, passthrough path, iothread, ' +
+      'discard, ssd, cache, backup), container mount points and bind mounts, NICs (bridge, model, VLAN, MTU, firewall), bios, EFI disk, ' +
+      'machine, agent, SCSI controller, OS type and cloud-init settings, and for containers unprivileged, swap and features; everything ' +
+      'else keeps the provider default, so `terraform plan` must be read and any change it shows settled before apply. Secrets ' +
+      '(cloud-init passwords) become variables. The code is checked before it is ' +
       'returned: it must parse, `terraform fmt -check` runs when terraform or tofu is installed, and it is re-read and compared with the ' +
       'lab it came from (round-trip drift, expected 0). Call it to write the missing code for a guest iac_drift lists without code, or ' +
       'to show a corrected block. It reads the lab only; nothing is applied.',
@@ -165,14 +173,14 @@ function generateTool(reader: ProxmoxReader): ToolSpec {
         let reread: string[];
         try {
           await writeFile(join(dir, 'main.tf'), text);
-          const code = await readCode(dir);
+          const code = await readCode(dir, signal);
           reread = code.problems;
           drifts = compareGuests(code.guests, live);
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
         const counts = driftCounts(drifts);
-        const roundTrip = counts.drifted + counts.not_in_lab + counts.no_code;
+        const roundTrip = counts.drifted + counts.not_in_lab + counts.no_code + counts.unmatched;
         const problems = [...check.problems, ...reread];
         const fmt = check.fmt === 'ok' ? 'terraform fmt -check passed' : check.fmt === 'differs' ? 'terraform fmt -check: the layout differs' : 'terraform fmt not run (no terraform or tofu binary)';
         const head = [

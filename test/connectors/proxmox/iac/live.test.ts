@@ -48,7 +48,7 @@ test('the onboot stand-in: onboot 1 is on, memory "1024"', () => {
   assert.deepEqual(g.disks, [{ slot: 'scsi0', storage: 'local-zfs', sizeGb: 32 }]);
 });
 
-test('a container: rootfs and mount points are disks, a bind mount is not; veth NIC with its tag; tags sorted', () => {
+test('a container: rootfs and mount points are disks with their path inside, a bind mount its host path; veth NIC with its tag; tags sorted', () => {
   const g = liveGuestOf('lxc', 'node1', 105, 'running', 'pihole', standIn('lxc-config-rootfs-mp-vlan.data.json') as Record<string, unknown>);
   assert.equal(g.kind, 'lxc');
   assert.equal(g.memoryMb, 512);
@@ -56,10 +56,19 @@ test('a container: rootfs and mount points are disks, a bind mount is not; veth 
   assert.equal(g.sockets, undefined, 'containers have no sockets');
   assert.deepEqual(g.disks, [
     { slot: 'rootfs', storage: 'local-lvm', sizeGb: 8 },
-    { slot: 'mp0', storage: 'local-lvm', sizeGb: 16 },
+    { slot: 'mp0', storage: 'local-lvm', sizeGb: 16, mountpoint: '/data' },
+    { slot: 'mp1', path: '/mnt/bindmounts/shared', mountpoint: '/shared' },
   ]);
   assert.deepEqual(g.nics, [{ slot: 'net0', bridge: 'vmbr0', model: 'veth', tag: 20, name: 'eth0' }]);
   assert.deepEqual(g.tags, ['dns', 'infra']);
+});
+
+test('a disk passed through to a VM (the TrueNAS case) is a disk with its device path, no storage (scsi1 added to the real config)', () => {
+  const g = liveGuestOf('qemu', 'node1', 102, 'running', 'machine-test', { ...cloudInitVm(), scsi1: '/dev/disk/by-id/ata-WDC_WD80EFAX-68KNBN0_VAGASB8L,size=7814026584K' });
+  const disk = g.disks.find((d) => d.slot === 'scsi1')!;
+  assert.equal(disk.path, '/dev/disk/by-id/ata-WDC_WD80EFAX-68KNBN0_VAGASB8L');
+  assert.equal(disk.storage, undefined);
+  assert.equal(Math.round(disk.sizeGb as number), 7452);
 });
 
 let pve: PveCluster;

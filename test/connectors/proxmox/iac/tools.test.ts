@@ -5,7 +5,7 @@
  * Code: test/fixtures-derived/iac (see its SOURCES.md).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ test('code that matches the lab: every declared guest in sync, the undeclared on
   pve.api.take();
   const r = await call('iac_drift', { path: 'lab' });
   assert.equal(r.status, 'ok', r.text);
-  assert.deepEqual(r.data!.counts, { guests: 3, in_sync: 2, drifted: 0, not_in_lab: 0, no_code: 1, unknown: 0 });
+  assert.deepEqual(r.data!.counts, { guests: 3, in_sync: 2, drifted: 0, not_in_lab: 0, no_code: 1, unmatched: 0, unknown: 0 });
   assert.match(r.text, /^vm:200 VM 200 on node1: no code declares it$/m);
   assert.ok(pve.api.take().every((s) => s.startsWith('GET ')));
 });
@@ -144,6 +144,72 @@ test('the scheduled check makes one observation per guest, in the guest\'s group
   }
 });
 
+/** A copy of the lab's code (test/fixtures-derived/iac/lab) a test may change, with files of its own. */
+function codeCopy(extra: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'labwatch-iac-collect-'));
+  writeFileSync(join(root, 'main.tf'), readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8'));
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(root, name), text);
+  return root;
+}
+// ours: code for a guest the recorded cluster does not run
+const TRUENAS = 'resource "proxmox_vm_qemu" "truenas" {\n  name        = "truenas"\n  target_node = "node1"\n  vmid        = 300\n}\n';
+const bySubject = <T extends { subject: string }>(obs: T[]) => new Map(obs.map((o) => [o.subject, o]));
+
+test('code removed for a guest the lab does not run is reported gone once, so its incident resolves', async () => {
+  const root = codeCopy({ 'truenas.tf': TRUENAS });
+  const collector = iacCollector({ reader, paths: [root], host: 'labwatch' });
+  const first = bySubject(await collector.collect(AbortSignal.timeout(10_000)));
+  assert.equal(first.get('iac:vm:300')!.values.not_in_lab, true);
+  unlinkSync(join(root, 'truenas.tf'));
+  const second = await collector.collect(AbortSignal.timeout(10_000));
+  assert.deepEqual(second.filter((o) => o.gone).map((o) => o.subject), ['iac:vm:300']);
+  const third = await collector.collect(AbortSignal.timeout(10_000));
+  assert.deepEqual(third.filter((o) => o.gone), [], 'said once');
+});
+
+test('a file that stops parsing holds the verdict of the guests it declared (no "no code", no gone) and names them; fixed, they are judged again', async () => {
+  pve.set('/nodes/node1/qemu/102/config', { ...cloudInitVm(), memory: '16384' });
+  try {
+    const root = codeCopy({ 'truenas.tf': TRUENAS });
+    const collector = iacCollector({ reader, paths: [root], host: 'labwatch' });
+    const good = bySubject(await collector.collect(AbortSignal.timeout(10_000)));
+    assert.equal(good.get('iac:vm:102')!.values.drifted, true);
+    const text = readFileSync(join(root, 'main.tf'), 'utf8');
+    writeFileSync(join(root, 'main.tf'), `${text}\nresource "proxmox_vm_qemu" "half" {\n  vmid = \n`);
+    const broken = await collector.collect(AbortSignal.timeout(10_000));
+    const subjects = broken.map((o) => o.subject);
+    assert.ok(!subjects.includes('iac:vm:102') && !subjects.includes('iac:vm:100'), subjects.join(', '));
+    assert.deepEqual(broken.filter((o) => o.gone), []);
+    assert.equal(bySubject(broken).get('iac:vm:300')!.values.not_in_lab, true, 'the file that still reads is judged');
+    const problem = bySubject(broken).get('collector:proxmox-iac/code')!.values;
+    assert.equal(problem.ok, false);
+    assert.match(String(problem.error), /main\.tf.*not judged until the code reads again: iac:vm:100, iac:vm:102$/);
+    writeFileSync(join(root, 'main.tf'), text);
+    const fixed = bySubject(await collector.collect(AbortSignal.timeout(10_000)));
+    assert.equal(fixed.get('iac:vm:102')!.values.drifted, true);
+    assert.deepEqual(fixed.get('collector:proxmox-iac/code')!.values, { ok: true, error: '' });
+  } finally {
+    pve.set('/nodes/node1/qemu/102/config', cloudInitVm());
+  }
+});
+
+test('a template declared in code is left out, as the lab\'s templates are, and said so (not "not in the lab")', async () => {
+  // ours, in bpg's documented layout: `template = true` on a VM the cluster does not run
+  const root = codeCopy({ 'template.tf': 'resource "proxmox_virtual_environment_vm" "debian" {\n  name      = "debian-12-template"\n  node_name = "node1"\n  vm_id     = 9000\n  template  = true\n}\n' });
+  const r = await call('iac_drift', { path: root }, [root]);
+  assert.equal(r.status, 'ok', r.text);
+  assert.equal((r.data!.counts as { not_in_lab: number }).not_in_lab, 0, r.text);
+  assert.match(r.text, /templates, not compared: .*proxmox_virtual_environment_vm\.debian/);
+});
+
+test('a guest declared twice is one observation, naming both places', async () => {
+  const root = codeCopy({ 'again.tf': readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8').replace(/"machine_test"/, '"machine_test_again"').replace(/resource "proxmox_virtual_environment_vm"[^]*?\n}\n/, '') });
+  const obs = await iacCollector({ reader, paths: [root], host: 'labwatch' }).collect(AbortSignal.timeout(10_000));
+  const vm102 = obs.filter((o) => o.subject === 'iac:vm:102');
+  assert.equal(vm102.length, 1);
+  assert.match(String(vm102[0]!.values.problems), /^declared twice: again\.tf:\d+: proxmox_vm_qemu\.machine_test_again, main\.tf:30: proxmox_vm_qemu\.machine_test$/);
+});
+
 test("real homelab code against a real VM config: a proposed block is checked before it is shown, field by field", async () => {
   // felipedbene/tf-proxmox's dev.tf (test/fixtures/iac/SOURCES.md) declares vm 201 "DevInstance"; the cluster runs
   // a vm 201 under that name whose config is the published cloud-init capture (test/fixtures/proxmox/SOURCES.md).
@@ -155,7 +221,7 @@ test("real homelab code against a real VM config: a proposed block is checked be
     // No proxmox.iac.paths needed: the text is checked, nothing is read from disk.
     const r = await call('iac_drift', { code }, []);
     assert.equal(r.status, 'ok', r.text);
-    assert.deepEqual(r.data!.counts, { guests: 1, in_sync: 0, drifted: 1, not_in_lab: 0, no_code: 0, unknown: 0 });
+    assert.deepEqual(r.data!.counts, { guests: 1, in_sync: 0, drifted: 1, not_in_lab: 0, no_code: 0, unmatched: 0, unknown: 0 });
     assert.match(r.text, /^vm:201 DevInstance on node1: DRIFTED/m);
     assert.match(r.text, /^ {2}node +pve-1 +node1$/m);
     assert.match(r.text, /^ {2}cores +4 +2$/m);
