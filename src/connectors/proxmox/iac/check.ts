@@ -18,6 +18,17 @@ const BINARIES = ['terraform', 'tofu'] as const;
 /** The temporary file's path, however a tool prints it (absolute, relative to here), becomes `main.tf`. */
 const plain = (text: string): string => text.replace(/[^\s"'[]*labwatch-iac-check-[^\s/"']*\/main\.tf|(?:\.\.\/)*\.\.main\.tf/g, 'main.tf');
 
+/**
+ * The environment `terraform fmt` gets: only what it needs to run, never labwatch's own (API tokens,
+ * provider credentials such as PM_API_TOKEN_SECRET or PROXMOX_VE_PASSWORD would otherwise reach it).
+ */
+function fmtEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
+  if (process.env.PATH !== undefined) env.PATH = process.env.PATH;
+  if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
+  return env;
+}
+
 /** Does the text parse, and is it laid out as `terraform fmt` would lay it out? */
 export async function checkTerraform(text: string, signal?: AbortSignal): Promise<{ problems: string[]; fmt: Fmt }> {
   const problems: string[] = [];
@@ -36,7 +47,7 @@ export async function checkTerraform(text: string, signal?: AbortSignal): Promis
     const r = await run(binary, ['fmt', '-check', '-diff', '-no-color', file], {
       timeoutMs: 20_000,
       ...(signal ? { signal } : {}),
-      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' },
+      env: fmtEnv(),
     });
     if (r.code === 0) return { problems, fmt: 'ok' };
     const diff = plain(r.stdout).trim();
