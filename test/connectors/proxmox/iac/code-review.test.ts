@@ -5,30 +5,17 @@
  * test/fixtures-derived/iac/from-real (both SOURCES.md); pathological inputs are made at run time from real files.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
 import { readCode } from '../../../../src/connectors/proxmox/iac/code.ts';
 import { compareGuests } from '../../../../src/connectors/proxmox/iac/compare.ts';
 import { Budget, BudgetExceeded } from '../../../../src/connectors/proxmox/iac/hcl.ts';
 import type { DeclaredGuest, LiveGuest } from '../../../../src/connectors/proxmox/iac/model.ts';
+import { assemble, countedAnsibleHost, DERIVED_IAC, REAL_IAC } from '../../../helpers/iac.ts';
 
-const REAL = fileURLToPath(new URL('../../../fixtures/iac/', import.meta.url));
-const DERIVED = fileURLToPath(new URL('../../../fixtures-derived/iac/from-real/', import.meta.url));
-
-/** A folder for one case: files copied from real/derived ones, or text made from them at run time. */
-async function assemble(t: TestContext, files: Record<string, string | { text: string }>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'labwatch-iac-review-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  for (const [name, from] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    if (typeof from === 'string') await copyFile(from, join(dir, name));
-    else await writeFile(join(dir, name), from.text);
-  }
-  return dir;
-}
+const REAL = REAL_IAC;
+const DERIVED = DERIVED_IAC;
 
 const byAddress = (guests: DeclaredGuest[], address: string) => {
   const g = guests.find((x) => x.where.address === address);
@@ -157,8 +144,7 @@ test('locals are resolved once: 22 chained locals each using the previous twice 
 });
 
 test('count = 1000 is not expanded: a problem says so and one guest stands for them', async (t) => {
-  const text = (await readFile(join(DERIVED, 'telmate-count/ansible-host.tf'), 'utf8')).replace('count = 2', 'count = 1000');
-  const dir = await assemble(t, { 'ansible-host.tf': { text } });
+  const dir = await assemble(t, { 'ansible-host.tf': await countedAnsibleHost(1000) });
   const { guests, problems } = await readCode(dir);
   assert.deepEqual(problems, ['ansible-host.tf: proxmox_vm_qemu.ansible-host: count = 1000 instances, more than the 256 labwatch expands; read as one guest whose name and vmid are unknown']);
   assert.deepEqual(guests.map((g) => g.where.address), ['proxmox_vm_qemu.ansible-host[*]']);

@@ -4,30 +4,14 @@
  * change, test/fixtures-derived/iac/from-real (each change listed in its SOURCES.md).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { test } from 'node:test';
 import { readCode } from '../../../../src/connectors/proxmox/iac/code.ts';
 import type { DeclaredGuest } from '../../../../src/connectors/proxmox/iac/model.ts';
+import { assemble, brokenFullClone, countedAnsibleHost, DERIVED_IAC, REAL_IAC, replicatedFullClone } from '../../../helpers/iac.ts';
 
-const REAL = fileURLToPath(new URL('../../../fixtures/iac/', import.meta.url));
-const DERIVED = fileURLToPath(new URL('../../../fixtures-derived/iac/from-real/', import.meta.url));
-
-/**
- * A folder put together for one case: real files taken as they are plus the derived ones that make
- * the case (so no real file is kept twice in the repository). Removed after the test.
- */
-async function assemble(t: TestContext, files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'labwatch-iac-case-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  for (const [name, from] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await copyFile(from, join(dir, name));
-  }
-  return dir;
-}
+const REAL = REAL_IAC;
+const DERIVED = DERIVED_IAC;
 
 async function only(path: string): Promise<DeclaredGuest> {
   const { guests, problems } = await readCode(path);
@@ -109,7 +93,7 @@ test('terraform.tfvars overrides defaults, and *.auto.tfvars overrides terraform
 });
 
 test('a broken .tf file is a problem naming it and the parser\'s message; the other files are still read', async (t) => {
-  const dir = await assemble(t, { 'dev.tf': join(REAL, 'telmate/felipedbene-tf-proxmox/dev.tf'), 'full-clone.tf': join(DERIVED, 'telmate-broken/full-clone.tf') });
+  const dir = await assemble(t, { 'dev.tf': join(REAL, 'telmate/felipedbene-tf-proxmox/dev.tf'), 'full-clone.tf': await brokenFullClone() });
   const { guests, problems } = await readCode(dir);
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /^full-clone\.tf: not valid HCL/);
@@ -117,8 +101,9 @@ test('a broken .tf file is a problem naming it and the parser\'s message; the ot
   assert.deepEqual(guests.map((g) => g.name), ['DevInstance']);
 });
 
-test('a literal count expands with count.index; an unknown count leaves one guest whose name is unknown', async () => {
-  const { guests } = await readCode(join(DERIVED, 'telmate-count'));
+test('a literal count expands with count.index; an unknown count leaves one guest whose name is unknown', async (t) => {
+  const dir = await assemble(t, { 'ansible-host.tf': await countedAnsibleHost(2), 'full-clone.tf': await replicatedFullClone() });
+  const { guests } = await readCode(dir);
   assert.equal(byAddress(guests, 'proxmox_vm_qemu.ansible-host[0]').name, 'ansible-host-0');
   assert.equal(byAddress(guests, 'proxmox_vm_qemu.ansible-host[1]').name, 'ansible-host-1');
   const replicas = byAddress(guests, 'proxmox_vm_qemu.ubuntu-server[*]');
