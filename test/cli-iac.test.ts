@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { readFixture } from './helpers/fixtures.ts';
 import { TEST_REDIS_URL } from './helpers/lab.ts';
+import { brokenFullClone } from './helpers/iac.ts';
 import { runLabwatch } from './helpers/process.ts';
 import { PVE_SECRET, standIn, startPveCluster, type PveCluster } from './helpers/proxmox.ts';
 
@@ -81,7 +82,7 @@ test('iac drift reads the path the person names even outside proxmox.iac.paths (
 test('iac drift exits 2 when a file could not be read, printing which (the lab code plus a file that does not parse)', async () => {
   const mixed = mkdtempSync(join(tmpdir(), 'labwatch-cli-iac-broken-'));
   writeFileSync(join(mixed, 'main.tf'), readFileSync(join(CODE, 'lab', 'main.tf'), 'utf8'));
-  writeFileSync(join(mixed, 'full-clone.tf'), readFileSync(join(CODE, 'from-real', 'telmate-broken', 'full-clone.tf'), 'utf8'));
+  writeFileSync(join(mixed, 'full-clone.tf'), (await brokenFullClone()).text);
   const r = await labwatch('iac', 'drift', mixed);
   assert.equal(r.code, 2, r.stderr + r.stdout);
   assert.match(r.stdout, /^vm:102 machine-test on node1: in sync/m, 'what could be read is still compared');
