@@ -122,7 +122,7 @@ incidents
 const iac = program.command('iac').description('infrastructure as code against the live Proxmox cluster (the iac_drift and iac_generate tools)');
 iac
   .command('drift')
-  .argument('<path>', 'a Terraform or Ansible file or folder, under proxmox.iac.paths')
+  .argument('<path>', 'a Terraform or Ansible file or folder (any path you name; a model is limited to proxmox.iac.paths)')
   .option('-c, --config <file>', 'YAML config file')
   .option('--guest <vmid|name>', 'only this guest')
   .option('--json', 'the comparison as JSON (counts and each guest with its fields)')
