@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { ledgerConnection, storeConnection } from './util/redis.ts';
+import { keysOf } from './keys.ts';
 import { ms, secretValues, type Config } from './config/schema.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
 import { Intake } from './incidents/intake.ts';
@@ -22,7 +23,7 @@ import { Reminders } from './notify/reminders.ts';
 import { Flapping } from './notify/flapping.ts';
 import { NotifyState } from './notify/state.ts';
 import { announcer } from './notify/announce.ts';
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Notifier } from './notify/notifier.ts';
 import { JobQueues, jobId } from './queue/index.ts';
 import type { Logger } from './telemetry/log.ts';
@@ -79,6 +80,8 @@ export class Daemon {
   /** labwatch's tools plus the external MCP servers' (triage's tool list) */
   readonly hub: McpHub;
   #digestTask: ScheduledTask | undefined;
+  /** the name this node's observations carry: `host:` in the config, else the machine's */
+  readonly host: string;
   /** Redis as the whole process sees it: an outage is logged once, and exported as labwatch_redis_up. */
   readonly redisHealth: RedisHealth;
   #address = '';
@@ -87,6 +90,7 @@ export class Daemon {
     readonly config: Config,
     readonly log: Logger,
   ) {
+    this.host = config.host ?? hostname();
     this.redis = storeConnection(config.redis.url);
     this.ledgerRedis = ledgerConnection(config.redis.url);
     this.redisHealth = new RedisHealth(log, config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@'), (up) => this.metrics.redisUp.set(up ? 1 : 0));
@@ -160,10 +164,7 @@ export class Daemon {
     const stores = { incidents: this.store, reports: this.reports, state: notes, attention };
     this.flapping = flap.changes > 0 ? new Flapping(stores, dispatchSettings, { windowMs: ms(flap.window), changes: flap.changes }, log) : undefined;
     // One job per incident and due time: a storm of news about one incident queues one job.
-    const queueReport = async (id: string, due: number, replaced?: number, late?: number) => {
-      await this.queues.add('triage', { incidentId: id, due }, late === undefined ? jobId('triage', id, due) : jobId('triage', id, due, `late${late}`), due - Date.now());
-      if (replaced) await this.queues.remove('triage', jobId('triage', id, replaced));
-    };
+    const queueReport = (id: string, due: number) => this.queues.queueReports([{ incidentId: id, due }]);
     this.queues.handle('triage', triageHandler({ store: this.store, reports: this.reports, triager, announce: announcer({ state: notes, dispatch: dispatchSettings, attention, ...(this.flapping ? { flapping: this.flapping } : {}) }), requeue: queueReport, log, metrics: this.metrics }));
     const repeat = config.notify.repeat_interval;
     this.reminders = repeat === 'off' ? undefined : new Reminders(stores, dispatchSettings, ms(repeat), log);
@@ -175,7 +176,7 @@ export class Daemon {
     this.queues.handle('notify', notifyHandler({ reports: this.reports, ledger, notifiers: this.notifiers, circuits, ...render, links, log, metrics: this.metrics }));
     this.intake = new Intake(
       this.store,
-      queueReport,
+      (reports) => this.queues.queueReports(reports),
       log,
       this.metrics,
       10_000,
@@ -204,7 +205,7 @@ export class Daemon {
       ai: agent ? { enabled: true, model: agent.model, local: agent.local } : { enabled: false },
       redisUp: () => this.redisHealth.up,
       version: VERSION,
-      host: hostname(),
+      host: this.host,
       log,
     });
     this.http = buildHttpServer({
@@ -235,14 +236,24 @@ export class Daemon {
       },
       readiness: {
         redis: async () => ((await this.redis.ping()) === 'PONG' ? null : 'Redis did not answer PING'),
-        workers: async () => (this.queues.running() ? null : 'queue workers are not running'),
+        // a collector runs no queue workers: it is ready once Redis answers
+        workers: async () => (!this.#works || this.queues.running() ? null : 'queue workers are not running'),
       },
       // Shown by /readyz without making it 503: a daemon that still notifies is ready.
       warnings: { audit: async () => toolbox.audit.problem() },
     });
     this.metrics.provide({ incidentStates: () => this.store.countByState(), queueStates: () => this.queues.counts() });
-    const host = hostname();
-    this.watcher = new Watcher(buildCollectors(config, host, log, () => this.rules.rules.rules), this.rules, this.intake, log, this.metrics.registry, host);
+    const host = this.host;
+    // Several processes on one Redis: each run of a schedule is taken by one of them (per host for what reads the machine).
+    const coordinator: RunCoordinator = {
+      shouldRun: (key, ttlMs) =>
+        this.redis.set(keysOf(config.redis.prefix, 'watch')('watch:run', key), host, 'PX', ttlMs, 'NX').then(
+          (r) => r === 'OK',
+          // Redis away: run anyway (what it read cannot be stored, and that is logged), rather than go quiet
+          () => true,
+        ),
+    };
+    this.watcher = new Watcher(buildCollectors(config, host, log, () => this.rules.rules.rules), this.rules, this.intake, log, this.metrics.registry, host, coordinator);
     const d = config.notify.digest;
     this.queues.handle('digest', digestHandler({ store: this.store, state: notes, ledger, latest: (at) => this.rules.latest(at), notifiers: this.notifiers, channels: d.channels, sendEmpty: d.send_empty, secrets, log, metrics: this.metrics }));
   }
@@ -274,6 +285,11 @@ export class Daemon {
     }
   }
 
+  /** Triage, notification, reminders and the digest run here (role all or worker). */
+  get #works(): boolean {
+    return this.config.role !== 'collector';
+  }
+
   /** The address the HTTP server listens on, once started. */
   get address(): string {
     return this.#address;
@@ -289,9 +305,24 @@ export class Daemon {
     }
     // Connects in the background: its commands wait in its offline queue until it is ready.
     this.ledgerRedis.connect().catch(() => {});
-    this.queues.start();
+    const role = this.config.role;
+    // A collector only produces jobs (its intake re-queues what a blip left in the outbox); workers take them.
+    if (this.#works) this.queues.start();
     this.intake.start();
-    this.watcher.start();
+    if (role !== 'worker') this.watcher.start();
+    if (this.#works) this.#startWorkerSchedules();
+    const { host, port } = parseListen(this.config.http.listen);
+    if (!isLoopback(host) && !this.config.secrets.httpToken)
+      this.log.warn({ listen: this.config.http.listen }, 'webhooks are reachable from the network without a token: anyone who can reach this port can send alerts; set http.token_file');
+    this.#address = await this.http.listen({ host, port });
+    this.log.info(
+      { listen: this.#address, role, host: this.host, channels: [...this.notifiers.keys()], config: this.config.source },
+      'labwatch is running',
+    );
+  }
+
+  /** Reminders, the flapping check and the digest: a worker's (every worker may run them; each is sent once). */
+  #startWorkerSchedules(): void {
     this.reminders?.start();
     this.flapping?.start();
     const d = this.config.notify.digest;
@@ -301,14 +332,6 @@ export class Daemon {
         await this.queueDigest(ctx.date).catch((e: Error) => this.log.error({ err: e.message }, 'could not queue the digest; the next run will cover this period'));
       },
       { name: 'digest', ...(d.timezone ? { timezone: d.timezone } : {}) },
-    );
-    const { host, port } = parseListen(this.config.http.listen);
-    if (!isLoopback(host) && !this.config.secrets.httpToken)
-      this.log.warn({ listen: this.config.http.listen }, 'webhooks are reachable from the network without a token: anyone who can reach this port can send alerts; set http.token_file');
-    this.#address = await this.http.listen({ host, port });
-    this.log.info(
-      { listen: this.#address, channels: [...this.notifiers.keys()], config: this.config.source },
-      'labwatch is running',
     );
   }
 

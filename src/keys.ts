@@ -9,7 +9,7 @@
  */
 
 /** The stages, in the order data flows through them; `tools` is the audit trail, `queue` BullMQ. */
-export type Owner = 'rules' | 'incidents' | 'queue' | 'triage' | 'notify' | 'tools' | 'http';
+export type Owner = 'watch' | 'rules' | 'incidents' | 'queue' | 'triage' | 'notify' | 'tools' | 'http';
 
 interface Family {
   /** the parts after the family name, in order */
@@ -20,10 +20,13 @@ interface Family {
 }
 
 export const KEY_FAMILIES = {
+  // watch (watch/index.ts, daemon.ts)
+  'watch:run': { parts: ['run'], owner: 'watch', retention: "the run's timeout (at least a minute)", what: 'which labwatch process took one scheduled run (value: its host); run is <task>:<slot time>, task watch:<host>:<collector> for what reads a machine, watch:lab:<collector> for an API' },
+
   // rules (rules/engine.ts)
   'obs:last': { parts: ['subject'], owner: 'rules', retention: '90 days', what: "a subject's last observed values (JSON)" },
   'obs:hist': { parts: ['subject'], owner: 'rules', retention: '90 days; at most 500 points', what: "list of a subject's numbers {at, values}, newest first" },
-  'obs:latest': { parts: [], owner: 'rules', retention: 'none; entries older than 7 days are dropped on read', what: "hash subject → Latest: the digest's health overview" },
+  'obs:latest': { parts: [], owner: 'rules', retention: 'none; entries older than 7 days are dropped on read', what: "hash subject (subject@host for a per-host thing: a pool, filesystem or interface) → Latest: the digest's health overview" },
   'obs:seen': { parts: [], owner: 'rules', retention: 'none; entries older than 7 days are dropped on read', what: 'hash history key → {subject, kind, source, host, at}: every subject observed, with or without a summary (the dashboard\'s lists)' },
   rule: { parts: ['rule', 'subject'], owner: 'rules', retention: '90 days; deleted when the rule is quiet', what: "a rule's pending state for a subject (count, firing; for `for:`)" },
   groupof: { parts: ['subject'], owner: 'rules', retention: '90 days', what: 'the group another connector put this subject in (a disk in its pool), via its aliases' },

@@ -53,7 +53,7 @@ function enabledConnectors(cfg: Config, deps: Parameters<typeof contextOf>[2]): 
 
 /** Every system labwatch polls, from its `watch:` block; `rules` gives the current rules to collectors that run rule queries. */
 export function buildCollectors(cfg: Config, host: string, log: Logger, rules: () => RuleQuery[] = () => []): Scheduled[] {
-  return enabledConnectors(cfg, { host, log, rules }).flatMap(({ connector, ctx }) => connector.collectors?.(ctx) ?? []);
+  return enabledConnectors(cfg, { host, log, rules }).flatMap(({ connector, ctx }) => (connector.collectors?.(ctx) ?? []).map((s) => (connector.local ? { ...s, local: true } : s)));
 }
 
 /** The silencers the config enabled, by the source of the anomalies each can silence. */

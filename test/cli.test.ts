@@ -92,7 +92,7 @@ test('labwatch check exits 1 on a broken config and names file, line and key', a
   const bad = file('bad.yaml', 'redis:\n  url: nope\n');
   const { code, stderr } = await labwatch(['check', '--config', bad]).done;
   assert.equal(code, 1);
-  assert.match(stderr, new RegExp(`${bad}:2: redis\\.url: expected a redis:// or rediss:// URL`));
+  assert.match(stderr, new RegExp(`${bad}:2: redis\\.url: expected a redis://, rediss:// or redis\\+sentinel:// URL`));
 });
 
 test('labwatch run serves the webhook, delivers, and exits 0 on SIGTERM', async () => {

@@ -1,5 +1,5 @@
 /** `labwatch check`: the config, Redis, the audit file, every notifier and every probe; exit 1 listing each problem. */
-import { Redis } from 'ioredis';
+import { redisClient } from '../util/redis.ts';
 import { CONNECTORS } from '../connectors/index.ts';
 import { auditFile, buildNotifiers, buildProbes, contextOf, whyNotReady } from '../registry.ts';
 import { auditFileProblem } from '../tools/audit.ts';
@@ -16,7 +16,7 @@ export async function check(opts: { config?: string }): Promise<void> {
   };
   ok(`config ${cfg.source}`);
 
-  const redis = new Redis(cfg.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const redis = redisClient(cfg.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   redis.on('error', () => {});
   const safeUrl = cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
   try {

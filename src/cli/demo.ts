@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { redisClient } from '../util/redis.ts';
 import { parse, stringify } from 'yaml';
 import { CONNECTORS } from '../connectors/index.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
@@ -59,7 +59,7 @@ function demoConfig(userFile: string | undefined, dir: string, prefix: string): 
 
 /** Whether Redis answers at `url` within a couple of seconds (no retries: a demo says so at once). */
 async function redisAnswers(url: string): Promise<string | null> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const r = redisClient(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // The socket's own error (ECONNREFUSED…) says more than connect()'s "Connection is closed".
   let first: string | undefined;
   r.on('error', (e: Error) => (first ??= e.message));
@@ -97,7 +97,7 @@ async function drained(daemon: Daemon, prefix: string, timeoutMs: number, horizo
 
 /** Deletes every key under `prefix`; returns how many there were. */
 async function removeKeys(url: string, prefix: string): Promise<number> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const r = redisClient(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   r.on('error', () => {});
   await r.connect();
   let removed = 0;

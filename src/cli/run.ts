@@ -4,8 +4,8 @@ import { RuleLoadError } from '../rules/load.ts';
 import { createLogger } from '../telemetry/log.ts';
 import { configOrExit, secretsOf } from './common.ts';
 
-export async function run(opts: { config?: string }): Promise<void> {
-  const cfg = configOrExit(opts.config);
+export async function run(opts: { config?: string; role?: string; host?: string }): Promise<void> {
+  const cfg = configOrExit(opts.config, opts);
   const log = createLogger({ level: cfg.log.level, secrets: secretsOf(cfg) });
   let daemon: Daemon;
   try {

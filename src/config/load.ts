@@ -3,7 +3,7 @@
  * reported at once, each naming the file, the line and the key, and saying what is expected.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { issueMessage, issuePath } from '../util/zod.ts';
 import { configSchema, secretBlocks, type Config, type Secrets } from './schema.ts';
 
@@ -52,19 +52,62 @@ function byLine(a: string, b: string): number {
   return line(a) - line(b);
 }
 
-/** A key left empty in YAML (`notify:` followed only by comments) means "use the defaults". */
-function dropNulls(v: unknown): unknown {
+/**
+ * A key left empty in YAML (`notify:` followed only by comments) means "use the defaults". Keys
+ * are copied as own keys, so a `__proto__:` block is an unknown key, never the prototype of a
+ * block (whose settings would then be read as if written); an alias inside its own anchor
+ * (`a: &a [*a]`) is a loop, refused instead of recursed into.
+ */
+function dropNulls(v: unknown, inside: Set<object> = new Set()): unknown {
   if (v === null) return undefined;
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (typeof v === 'object') {
+  if (typeof v !== 'object') return v;
+  if (inside.has(v)) throw new Error('a YAML alias refers to a block that contains it (like `a: &a [*a]`), which never ends; write the value out');
+  inside.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((x) => dropNulls(x, inside));
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      const y = dropNulls(x);
-      if (y !== undefined) out[k] = y;
+      const y = dropNulls(x, inside);
+      if (y !== undefined) Object.defineProperty(out, k, { value: y, enumerable: true, writable: true, configurable: true });
     }
     return out;
+  } finally {
+    inside.delete(v);
   }
-  return v;
+}
+
+/**
+ * YAML text → plain data, every failure a ConfigError: the yaml library throws (not reports) a
+ * RangeError on some 20,000-deep lines (`: : : …`) and a ReferenceError on an alias bomb, and
+ * takes minutes on a long run of lone carriage returns (quadratic), which are refused first.
+ */
+function yamlData(text: string, file: string): { doc: Document; lines: LineCounter; data: unknown } {
+  const cr = /\r(?!\n)/.exec(text);
+  if (cr) {
+    const line = text.slice(0, cr.index).split('\n').length;
+    throw new ConfigError(file, [`line ${line}: a carriage return not followed by a line feed (old Mac line endings, or a damaged file); save the file with LF or CRLF line endings`]);
+  }
+  const lines = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    throw new ConfigError(file, [`cannot be read as YAML (${(e as Error).message}): is a line nested thousands of levels deep?`]);
+  }
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  try {
+    return { doc, lines, data: dropNulls(doc.toJS()) };
+  } catch (e) {
+    throw new ConfigError(file, [`cannot be read as YAML: ${(e as Error).message}`]);
+  }
 }
 
 /** Load from a YAML file, or from defaults alone when `file` is undefined. */
@@ -82,18 +125,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new ConfigError(file, [`cannot read the config file: ${why}; pass an existing file with --config FILE`]);
     }
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      throw new ConfigError(
-        file,
-        doc.errors.map((e) => {
-          const at = lines.linePos(e.pos[0]);
-          return `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}`;
-        }),
-      );
-    }
-    raw = dropNulls(doc.toJS()) ?? {};
+    const { doc, lines, data } = yamlData(text, file);
+    raw = data ?? {};
     locate = (path) => {
       // Walk up to the deepest existing node, so a missing key points at its parent block.
       for (let n = path.length; n >= 0; n--) {
@@ -104,9 +137,14 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     };
   }
 
-  if (env.LABWATCH_REDIS_URL && typeof raw === 'object' && raw !== null) {
-    const r = raw as Record<string, Record<string, unknown> | undefined>;
-    r.redis = { ...(r.redis ?? {}), url: env.LABWATCH_REDIS_URL };
+  // The settings a container or a unit sets per node rather than per file.
+  if (typeof raw === 'object' && raw !== null) {
+    const r = raw as Record<string, unknown>;
+    const block = (name: string) => ({ ...((r[name] as Record<string, unknown> | undefined) ?? {}) });
+    if (env.LABWATCH_REDIS_URL) r.redis = { ...block('redis'), url: env.LABWATCH_REDIS_URL };
+    if (env.LABWATCH_LISTEN) r.http = { ...block('http'), listen: env.LABWATCH_LISTEN };
+    if (env.LABWATCH_HOST) r.host = env.LABWATCH_HOST;
+    if (env.LABWATCH_ROLE) r.role = env.LABWATCH_ROLE;
   }
 
   const parsed = configSchema.safeParse(raw);

@@ -11,10 +11,12 @@ import { CHANNELS, configuredChannels } from '../notify/channels/index.ts';
 import { routeSchema } from '../notify/routes.ts';
 import { anthropicConfig } from '../triage/config.ts';
 import { duration, type SecretSpec } from './parts.ts';
+import { redisPassword } from '../util/redis.ts';
 
 const redisConfig = z
   .strictObject({
-    url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    /** redis://[:password@]host:port[/db], rediss:// for TLS, or redis+sentinel://[:password@]host:26379[,host:26379…]/<master>[/db] for Redis Sentinel */
+    url: z.string().regex(/^(rediss?|redis\+sentinel):\/\//, 'a redis://, rediss:// or redis+sentinel:// URL').default('redis://127.0.0.1:6379'),
     /** Every key labwatch writes starts with this, so several instances can share one Redis. */
     prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('labwatch'),
   })
@@ -197,7 +199,15 @@ const networkConfig = z
   })
   .prefault({});
 
+/** What one labwatch process does when several share a Redis (see README "Several nodes, one Redis"). */
+export const ROLES = ['all', 'collector', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const configSchema = z.strictObject({
+  /** The name this node's observations carry (its drives, pools, filesystems, interfaces); default: the machine's hostname. */
+  host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a host name: letters, digits, ".", "_" or "-" (up to 63)').optional(),
+  /** all: everything; collector: watches this host and takes webhooks, no triage or notification; worker: triages and notifies, watches nothing. */
+  role: z.enum(ROLES).default('all'),
   redis: redisConfig,
   http: httpConfig,
   notify: notifyConfig,
@@ -257,12 +267,9 @@ export function secretValues(cfg: { secrets: Secrets; redis?: { url: string } })
   };
   walk(cfg.secrets);
   if (cfg.redis) {
-    try {
-      const password = new URL(cfg.redis.url).password;
-      if (password) out.push(password, decodeURIComponent(password));
-    } catch {
-      /* not a URL (the schema refuses those): nothing to add */
-    }
+    const password = redisPassword(cfg.redis.url);
+    // as written in the URL (percent-encoded) and as sent
+    if (password) out.push(password, decodeURIComponent(password));
   }
   return [...new Set(out)];
 }

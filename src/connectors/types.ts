@@ -56,6 +56,12 @@ export interface Observation {
    * one path that lacks a value never resolves what the other one raised.
    */
   reading?: string;
+  /**
+   * Read on the machine that made it (a local `zpool`, `smartctl`, the host's own interfaces): a
+   * subject other than a drive then names a thing only on that host, so its identity carries the
+   * host. The watcher sets it for collectors of a `local` connector.
+   */
+  local?: boolean;
 }
 
 /** The numbers of an observation at one time, as kept in history. */
@@ -142,6 +148,8 @@ export interface Scheduled {
   timeoutMs: number;
   /** up to this much random delay before each run */
   jitterMs: number;
+  /** reads the machine it runs on: runs once per host, not once per lab (from its connector's `local`) */
+  local?: boolean;
 }
 
 /** One line of `labwatch check`: resolves to what answered ("Prometheus http://… (version 3.5)"), or throws what is wrong. */
@@ -217,6 +225,11 @@ export interface Connector<C = any, W = any> {
   probes?(ctx: ConnectorContext<C, W>): Probe[];
   /** the systems that push alerts to labwatch through this connector (always mounted) */
   intakes?: WebhookIntake[];
+  /**
+   * It reads the machine labwatch runs on (drives, pools, interfaces), not a system reached over
+   * the network: each node's collector runs it for its own host, and its subjects carry the host.
+   */
+  local?: boolean;
   /** `observe <name>` runs its collectors even when `enabled` says no (e.g. auto and not on PATH), to show why */
   forceable?: boolean;
   /**

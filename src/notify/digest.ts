@@ -57,6 +57,13 @@ const SECTIONS: [keyof Pick<Digest, 'opened' | 'escalated' | 'stillOpen' | 'reso
   ['resolved', 'Resolved'],
 ];
 
+/** A subject as the overview names it: with its host when another host has one of the same name (two nodes' rpool). */
+function namer(health: readonly Latest[]): (h: Latest) => string {
+  const count = new Map<string, number>();
+  for (const h of health) count.set(h.subject, (count.get(h.subject) ?? 0) + 1);
+  return (h) => ((count.get(h.subject) ?? 0) > 1 ? `${h.subject} (${h.host})` : h.subject);
+}
+
 function describe(l: DigestLine, section: string): string {
   const when = section === 'resolved' && l.resolvedAt ? `resolved ${formatTime(l.resolvedAt)}` : `since ${formatTime(l.since)}`;
   return `[${l.severity.toUpperCase()}] ${l.host ? `${l.host}: ` : ''}${l.title} (${when})`;
@@ -75,14 +82,15 @@ export function digestMessage(digest: Digest, opts: RenderOptions = {}): Message
     html.push(`<h3 style="font-size:15px;margin:18px 0 6px">${title}</h3><ul>${d[key].map((l) => `<li>${escapeHtml(describe(l, key))}</li>`).join('')}</ul>`);
   }
   if (d.health.length) {
+    const name = namer(d.health);
     const byKind = new Map<string, Latest[]>();
     for (const h of d.health) byKind.set(h.kind, [...(byKind.get(h.kind) ?? []), h]);
     text.push('', 'Health overview');
     html.push('<h3 style="font-size:15px;margin:18px 0 6px">Health overview</h3>');
     for (const [kind, items] of byKind) {
-      text.push(`  ${kind}s`, ...items.map((h) => `    ${h.arrow ?? ' '} ${h.subject}: ${h.summary}`));
+      text.push(`  ${kind}s`, ...items.map((h) => `    ${h.arrow ?? ' '} ${name(h)}: ${h.summary}`));
       html.push(
-        `<p style="margin:8px 0 2px"><b>${escapeHtml(kind)}s</b></p><ul>${items.map((h) => `<li>${h.arrow ? `${h.arrow} ` : ''}<code>${escapeHtml(h.subject)}</code>: ${escapeHtml(h.summary)}</li>`).join('')}</ul>`,
+        `<p style="margin:8px 0 2px"><b>${escapeHtml(kind)}s</b></p><ul>${items.map((h) => `<li>${h.arrow ? `${h.arrow} ` : ''}<code>${escapeHtml(name(h))}</code>: ${escapeHtml(h.summary)}</li>`).join('')}</ul>`,
       );
     }
   }
@@ -115,7 +123,8 @@ function digestMarkdown(d: Digest): string {
   for (const [key, title] of SECTIONS) if (d[key].length) out.push('', `**${title}**`, ...d[key].map((l) => `- ${md(describe(l, key))}`));
   if (d.health.length) {
     out.push('', '**Health overview**');
-    for (const h of d.health) out.push(`- ${h.arrow ? `${md(h.arrow)} ` : ''}${md(h.subject)}: ${md(h.summary)}`);
+    const name = namer(d.health);
+    for (const h of d.health) out.push(`- ${h.arrow ? `${md(h.arrow)} ` : ''}${md(name(h))}: ${md(h.summary)}`);
   }
   return out.join('\n') + '\n';
 }

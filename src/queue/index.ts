@@ -5,7 +5,8 @@
  * is a no-op while the first job is kept.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClient } from '../util/redis.ts';
 import { keysOf } from '../keys.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { isConnectionError, type RedisHealth } from '../telemetry/redis-health.ts';
@@ -105,7 +106,7 @@ export class JobQueues {
     private readonly health?: RedisHealth,
   ) {
     // Producers fail fast while Redis is away (callers keep the work in the outbox); workers wait.
-    this.#producer = new Redis(settings.redisUrl, this.#redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+    this.#producer = redisClient(settings.redisUrl, this.#redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
     this.#producer.on('error', () => {}); // an outage is logged once, by `health`
     health?.watch('queue producer', this.#producer);
     this.#options = {
@@ -157,7 +158,7 @@ export class JobQueues {
     if (missing.length) throw new Error(`queue: no handler registered for ${missing.join(', ')}; register one in daemon.ts`);
     for (const name of QUEUE_NAMES) {
       const handler = this.#handlers.get(name)!;
-      const connection = new Redis(this.settings.redisUrl, this.#redisOptions({ maxRetriesPerRequest: null }));
+      const connection = redisClient(this.settings.redisUrl, this.#redisOptions({ maxRetriesPerRequest: null }));
       connection.on('error', () => {}); // an outage is logged once, by `health`
       this.health?.watch(`${name} worker`, connection);
       this.#workerConnections.set(name, connection);

@@ -12,7 +12,7 @@ import type { Logger } from '../telemetry/log.ts';
 import { contextFor, evaluateRule, rulesFor, type RuleState, type Verdict } from './evaluate.ts';
 import type { RuleSet } from './load.ts';
 import { NetworkPaths } from './paths.ts';
-import { historyKey, numericValues, pathKey, type HistoryPoint, type Latest, type Observation } from './observation.ts';
+import { historyKey, numericValues, overviewKey, pathKey, perHost, type HistoryPoint, type Latest, type Observation } from './observation.ts';
 
 const HISTORY_MAX = 500;
 const HISTORY_DAYS = 90;
@@ -117,8 +117,9 @@ export class RuleEngine {
         outcomes.push(line);
         this.onOutcome(line);
         if (outcome.error) this.log.warn({ rule: rule.id, subject: obs.subject, err: outcome.error }, 'rule could not be evaluated; fix its condition (labwatch rules test)');
-        // a drive is one anomaly on every path: one path's "resolved" waits until no other path still fires it
-        if (outcome.anomaly?.status === 'resolved' && obs.subject.startsWith('disk:')) sharedResolves.push({ ruleId: rule.id, anomaly: outcome.anomaly });
+        // a drive (or a host's pool read both locally and through an API) is one anomaly on every
+        // path: one path's "resolved" waits until no other path still fires it
+        if (outcome.anomaly?.status === 'resolved' && (obs.subject.startsWith('disk:') || perHost(obs))) sharedResolves.push({ ruleId: rule.id, anomaly: outcome.anomaly });
         else if (outcome.anomaly) anomalies.push(outcome.anomaly);
         const key = this.#key('rule', rule.id, pathKey(obs));
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
@@ -135,7 +136,7 @@ export class RuleEngine {
         const latest: Latest = { subject: obs.subject, source: obs.source, kind: obs.kind, host: obs.host, at: obs.at, summary: obs.summary, ...(hk !== obs.subject ? { key: hk } : {}) };
         const arrow = trendArrow(obs, history, now);
         if (arrow) latest.arrow = arrow;
-        write.hset(this.#key('obs:latest'), obs.subject, JSON.stringify(latest));
+        write.hset(this.#key('obs:latest'), overviewKey(obs), JSON.stringify(latest));
       }
       const numbers = numericValues(obs.values);
       if (Object.keys(numbers).length && !obs.gone) {
@@ -179,14 +180,20 @@ export class RuleEngine {
     return this.redis.mget(subjects.map((s) => this.#key('groupof', s)));
   }
 
-  /** Whether another path (smartctl here, an API elsewhere) still has `ruleId` firing on this drive. */
+  /**
+   * Whether another path (smartctl here, an API elsewhere) still has `ruleId` firing on this
+   * drive, or on this host's pool, filesystem or interface.
+   */
   async #firingElsewhere(ruleId: string, obs: Observation): Promise<boolean> {
+    const glob = (t: string) => t.replace(/[*?[\]\\]/g, '\\$&');
     const base = this.#key('rule', ruleId, obs.subject);
     const own = this.#key('rule', ruleId, pathKey(obs));
-    const keys = new Set<string>([base]);
+    // a drive: its bare key and `<subject>@<source>`; a per-host thing: `<subject>@<source>/<host>`
+    const keys = new Set<string>(perHost(obs) ? [] : [base]);
+    const pattern = perHost(obs) ? `${glob(base)}@*/${glob(obs.host)}` : `${glob(base)}@*`;
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${base.replace(/[*?[\]\\]/g, '\\$&')}@*`, 'COUNT', 100);
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 100);
       cursor = next;
       for (const k of batch) keys.add(k);
     } while (cursor !== '0');

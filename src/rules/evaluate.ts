@@ -8,7 +8,7 @@ import { labGroupKey, stableHash } from '../connectors/identity.ts';
 import type { Anomaly, Link } from '../connectors/types.ts';
 import type { CelContext } from './cel.ts';
 import type { Rule } from './load.ts';
-import { numericValues, type HistoryPoint, type Observation } from './observation.ts';
+import { numericValues, perHost, type HistoryPoint, type Observation } from './observation.ts';
 
 /** Per rule and subject: how long the condition has held, and whether it fired. */
 export interface RuleState {
@@ -92,8 +92,7 @@ export function estimateText(rule: Rule, ctx: CelContext): string | undefined {
  * and by the Proxmox API is one anomaly.
  */
 function ruleFingerprint(ruleId: string, obs: Observation): string {
-  const global = !obs.reading || obs.subject.startsWith('disk:');
-  return stableHash(global ? ['rule', ruleId, obs.subject] : ['rule', ruleId, obs.subject, obs.host]);
+  return stableHash(perHost(obs) ? ['rule', ruleId, obs.subject, obs.host] : ['rule', ruleId, obs.subject]);
 }
 
 function anomalyOf(rule: Rule, obs: Observation, ctx: CelContext, status: 'firing' | 'resolved', severity: Rule['severity'], since: string): Anomaly {

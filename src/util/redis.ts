@@ -1,4 +1,46 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+
+const SENTINEL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/?#]+)(?:\/(\d+))?\/?$/;
+
+/**
+ * A Redis Sentinel address, `redis+sentinel://[[user]:password@]host:port[,host:port…]/<master>[/<db>]`:
+ * the Sentinels to ask, the name of the master they watch, and the master's own credentials
+ * (Sentinels themselves are asked without a password, their default). null for any other URL.
+ */
+export function sentinelOptions(url: string): RedisOptions | null {
+  const m = SENTINEL.exec(url);
+  if (!m) return null;
+  const [, user, password, hosts, name, db] = m;
+  const sentinels = hosts!.split(',').map((h) => {
+    const at = h.lastIndexOf(':');
+    const host = at > 0 ? h.slice(0, at).replace(/^\[|\]$/g, '') : h;
+    return { host, port: at > 0 ? Number(h.slice(at + 1)) : 26379 };
+  });
+  return {
+    sentinels,
+    name: decodeURIComponent(name!),
+    ...(user ? { username: decodeURIComponent(user) } : {}),
+    ...(password ? { password: decodeURIComponent(password) } : {}),
+    ...(db ? { db: Number(db) } : {}),
+  };
+}
+
+/** The password inside a redis://, rediss:// or redis+sentinel:// URL as written (percent-encoded), if any: a secret to scrub. */
+export function redisPassword(url: string): string | undefined {
+  const sentinel = SENTINEL.exec(url);
+  if (sentinel) return sentinel[2] || undefined;
+  try {
+    return new URL(url).password || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client for `url` (a plain or TLS URL, or a Sentinel address as above) with these options. */
+export function redisClient(url: string, options: RedisOptions = {}): Redis {
+  const sentinel = sentinelOptions(url);
+  return sentinel ? new Redis({ ...options, ...sentinel }) : new Redis(url, options);
+}
 
 /**
  * The store's connection fails fast while Redis is away, so webhooks can answer 503 at once.
@@ -7,7 +49,7 @@ import { Redis } from 'ioredis';
  * the whole daemon.
  */
 export function storeConnection(url: string): Redis {
-  return new Redis(url, {
+  return redisClient(url, {
     lazyConnect: true,
     enableAutoPipelining: true,
     enableOfflineQueue: false,
@@ -22,5 +64,5 @@ export function storeConnection(url: string): Redis {
  * must have its record written, whenever Redis comes back (notify/ledger.ts).
  */
 export function ledgerConnection(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'labwatch-ledger' });
+  return redisClient(url, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'labwatch-ledger' });
 }

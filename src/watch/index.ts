@@ -5,7 +5,7 @@
  * counted, and reported as an observation of its own so a rule can raise it; it never stops the
  * schedule or the daemon.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Anomaly } from '../connectors/types.ts';
 import type { RuleEngine, ObserveResult } from '../rules/engine.ts';
@@ -40,6 +40,11 @@ export class Watcher {
     private readonly log: Logger,
     registry: Registry,
     private readonly host: string,
+    /**
+     * Elects one process per scheduled run when several share a Redis: a collector of the machine
+     * (`local`) once per host, one that reads the lab's APIs once for the whole lab.
+     */
+    private readonly coordinator?: RunCoordinator,
   ) {
     this.#runs = new Counter({ name: 'labwatch_collector_runs_total', help: 'Collector runs by outcome (ok, error, timeout).', labelNames: ['collector', 'outcome'], registers: [registry] });
     this.#duration = new Histogram({ name: 'labwatch_collector_duration_seconds', help: 'How long a collector run took, rules included.', labelNames: ['collector'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
@@ -59,6 +64,8 @@ export class Watcher {
       observations = await s.collector.collect(signal);
       // A clock the caller controls (tests replaying days of polls in seconds).
       if (opts.now) observations = observations.map((o) => ({ ...o, at: opts.now!.toISOString() }));
+      // What this machine read of itself: its pools, filesystems and interfaces are its own.
+      if (s.local) observations = observations.map((o) => ({ ...o, local: true }));
     } catch (e) {
       error = signal.aborted ? `timed out after ${s.timeoutMs} ms` : (e as Error).message;
       this.#runs.inc({ collector: name, outcome: signal.aborted ? 'timeout' : 'error' });
@@ -73,6 +80,7 @@ export class Watcher {
       host: this.host,
       at: (opts.now ?? new Date()).toISOString(),
       values: { ok: error === undefined, error: error ?? '', observations: observations.length },
+      ...(s.local ? { local: true } : {}),
     });
     const result = await this.engine.observe(observations, { ...(opts.now ? { now: opts.now } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
     if (!opts.dryRun) {
@@ -107,8 +115,16 @@ export class Watcher {
           if (s.jitterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * s.jitterMs));
           await this.run(s.collector.name).catch((e: Error) => this.log.error({ collector: s.collector.name, err: e.message }, 'watch run failed; next run as scheduled'));
         },
-        { name: `watch-${s.collector.name}`, noOverlap: true },
+        {
+          // the coordination key: `watch:<host>:<collector>` for what reads this machine, `watch:lab:<collector>` for an API
+          name: `watch:${s.local ? this.host : 'lab'}:${s.collector.name}`,
+          noOverlap: true,
+          ...(this.coordinator ? { distributed: true, runCoordinator: this.coordinator, distributedLease: Math.max(s.timeoutMs, 60_000) } : {}),
+        },
       );
+      task.on('execution:skipped', () => {
+        this.log.debug({ collector: s.collector.name, scope: s.local ? this.host : 'lab' }, 'another labwatch process took this run');
+      });
       task.on('execution:overlap', () => {
         this.log.warn({ collector: s.collector.name }, 'previous run still going; this run skipped');
       });

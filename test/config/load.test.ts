@@ -43,7 +43,7 @@ test('every problem is reported at once, each with file, line, key and what is e
   );
   const found = problems(() => loadConfig(p, {}));
   assert.deepEqual(found, [
-    `${p}:2: redis.url: expected a redis:// or rediss:// URL`,
+    `${p}:2: redis.url: expected a redis://, rediss:// or redis+sentinel:// URL`,
     `${p}:4: http.listen: expected string, received number`,
     `${p}:7: notify.email.from: missing; expected string`,
     `${p}:8: notify.email.to: at least one recipient`,

@@ -70,7 +70,14 @@ export async function startLabwatch(yaml: string, env: Record<string, string> = 
       return m ? Number(m[1]) : undefined;
     },
   };
-  const running = await Promise.race([line(/^labwatch is running$/, 20_000), exited.then(() => null)]);
+  let running: LogLine | null;
+  try {
+    running = await Promise.race([line(/^labwatch is running$/, 30_000), exited.then(() => null)]);
+  } catch (e) {
+    // never leave a child behind: a live one keeps the test file from ever exiting
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}; its output so far:\n${stderr}`);
+  }
   if (!running) throw new Error(`labwatch run exited before it was running:\n${stderr}`);
   proc.url = String(running.listen);
   return proc;

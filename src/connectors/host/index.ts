@@ -23,6 +23,7 @@ export const host: Connector<undefined, z.infer<typeof watch>> = {
   start: ['host_overview'],
   watch,
   forceable: true,
+  local: true,
   enabled: ({ watch: w }) => w.enabled,
   collectors: ({ watch: w, host, jitterMs }) => [{ collector: hostCollector({ host, mtuGroups: w.mtu_groups }), schedule: w.schedule, timeoutMs: ms(w.timeout), jitterMs }],
   tools: () => hostTools(),

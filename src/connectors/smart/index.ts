@@ -25,6 +25,7 @@ export const smart: Connector<undefined, z.infer<typeof watch>> = {
   start: ['smart_list_drives'],
   watch,
   forceable: true,
+  local: true,
   enabled: ({ watch: w, log }) => watching('smart', w.enabled, w.smartctl, log),
   ready: async ({ watch: w }) => (onPath(w.smartctl) ? null : `${w.smartctl} is not installed or not on PATH (apt install smartmontools)`),
   collectors: ({ watch: w, host, jitterMs }) => [

@@ -36,6 +36,7 @@ export const zfs: Connector<undefined, z.infer<typeof watch>> = {
   start: ['zfs_list_pools'],
   watch,
   forceable: true,
+  local: true,
   enabled: ({ watch: w, log }) => watching('zfs', w.enabled, w.zpool, log),
   ready: async ({ watch: w }) => (onPath(w.zpool) ? null : `${w.zpool} is not installed or not on PATH (apt install zfsutils-linux)`),
   collectors: ({ watch: w, host, jitterMs }) => [
