@@ -6,7 +6,7 @@
  * `--help`, `version` and `mcp` do not pay for the daemon, fastify, BullMQ and every connector.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,6 +30,8 @@ program
   .command('run')
   .description('run the daemon: webhook intake, incidents, queues, notifications')
   .option('-c, --config <file>', 'YAML config file (default: $LABWATCH_CONFIG, else built-in defaults)')
+  .addOption(new Option('--role <role>', "what this process does when several share a Redis (overrides the config's role:)").choices(['all', 'collector', 'worker']))
+  .option('--host <name>', "the name this node's observations carry (overrides the config's host:; default the machine's hostname)")
   .action(lazy(async () => (await import('./cli/run.ts')).run));
 
 program
@@ -173,6 +175,15 @@ program
   .option('-c, --config <file>', 'YAML config file: its channels get the reports too (default: print them only)')
   .description('see labwatch work in a minute: a real failing drive, degraded pool and alert replayed through the real daemon (needs Redis; no root, disks or API key)')
   .action(lazy(async () => (await import('./cli/demo.ts')).demo));
+
+program
+  .command('install')
+  .option('--systemd', 'as a systemd service: user labwatch, /etc/labwatch, the unit pointing at this node and checkout')
+  .option('--dry-run', 'print every step, change nothing')
+  .option('--root <dir>', 'write the files under this folder instead of / and run no command (for packaging and tests)')
+  .addOption(new Option('--sys-admin <when>', 'grant CAP_SYS_ADMIN (NVMe SMART, zpool events): auto when NVMe drives or /dev/zfs exist').choices(['auto', 'yes', 'no']).default('auto'))
+  .description('install labwatch as a system service (run as root from a built checkout); never overwrites an existing config')
+  .action(lazy(async () => (await import('./cli/install.ts')).install));
 
 program
   .command('version')

@@ -72,7 +72,7 @@ export class ZfsReader {
       if (/permission denied|not permitted|insufficient privileges/i.test(said))
         throw new Error(
           `${what}. Reading ZFS events needs root privileges on /dev/zfs: run labwatch as root, or give its user ` +
-            'CAP_SYS_ADMIN (systemd/labwatch.service does, with AmbientCapabilities=CAP_SYS_ADMIN); the zfs group and `zfs allow` do not cover events',
+            'CAP_SYS_ADMIN (systemd/labwatch.service.d/sys-admin.conf does; `labwatch install --systemd` adds it where /dev/zfs exists); the zfs group and `zfs allow` do not cover events',
         );
       throw new Error(what);
     }
