@@ -53,7 +53,7 @@ export async function observe(name: string, opts: { config?: string; json?: bool
   const polling = CONNECTORS.filter((c) => c.collectors);
   // a connector's name, or one of its collectors' (proxmox-disks: the Proxmox drive read)
   const connector = polling.find((c) => c.name === name) ?? polling.find((c) => name.startsWith(`${c.name}-`));
-  const ctx = connector && contextOf(connector, cfg, { host: hostname(), log, rules: () => all });
+  const ctx = connector && contextOf(connector, cfg, { host: cfg.host ?? hostname(), log, rules: () => all });
   // A system that is off because its command is missing is read anyway, to show why.
   const collectors = connector && ctx && (connector.enabled(ctx) || connector.forceable) ? connector.collectors!(ctx) : [];
   const s = collectors.find((x) => x.collector.name === name) ?? (connector?.name === name ? collectors[0] : undefined);
