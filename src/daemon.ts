@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { ledgerConnection, storeConnection } from './util/redis.ts';
+import { ledgerConnection, storeConnection, safeRedisUrl } from './util/redis.ts';
 import { keysOf } from './keys.ts';
 import { ms, secretValues, type Config } from './config/schema.ts';
 import { buildHttpServer, isLoopback, parseListen } from './http/server.ts';
@@ -50,6 +50,8 @@ import { mcpHttpHandler } from './mcp/http.ts';
 import { readFileSync } from 'node:fs';
 import { AUDIT_SINKS } from './tools/audit.ts';
 
+/** At start-up, how long to wait for Redis before starting anyway (webhooks answer 503 until it is there). */
+const CONNECT_WAIT_MS = 5_000;
 /** At shutdown, how long a part that should stop at once (HTTP, schedules, notifiers) may take before it is left behind. */
 const PART_STOP_MS = 2_000;
 /** The last resort: past queue.shutdown_timeout plus this, stop() gives up, naming what is still open. */
@@ -93,7 +95,7 @@ export class Daemon {
     this.host = config.host ?? hostname();
     this.redis = storeConnection(config.redis.url);
     this.ledgerRedis = ledgerConnection(config.redis.url);
-    this.redisHealth = new RedisHealth(log, config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@'), (up) => this.metrics.redisUp.set(up ? 1 : 0));
+    this.redisHealth = new RedisHealth(log, safeRedisUrl(config.redis.url), (up) => this.metrics.redisUp.set(up ? 1 : 0));
     this.redisHealth.watch('store', this.redis);
     this.redisHealth.watch('ledger', this.ledgerRedis);
     const routes = config.notify.routes ?? DEFAULT_ROUTES;
@@ -296,9 +298,12 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const safeUrl = this.config.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
+    const safeUrl = safeRedisUrl(this.config.redis.url);
     try {
-      await this.redis.connect();
+      // bounded: a client of Redis Sentinel keeps asking absent Sentinels rather than failing
+      const connecting = this.redis.connect();
+      if (!(await within(connecting, CONNECT_WAIT_MS))) throw new Error(`no answer within ${CONNECT_WAIT_MS / 1000} s`);
+      await connecting; // its error, if it failed in time
     } catch (err) {
       // ioredis keeps reconnecting; the daemon runs and reports not-ready until then.
       this.log.error({ redis: safeUrl, err: (err as Error).message }, 'cannot reach Redis at start-up; retrying in the background');
@@ -331,7 +336,9 @@ export class Daemon {
       async (ctx) => {
         await this.queueDigest(ctx.date).catch((e: Error) => this.log.error({ err: e.message }, 'could not queue the digest; the next run will cover this period'));
       },
-      { name: 'digest', ...(d.timezone ? { timezone: d.timezone } : {}) },
+      // A stalled event loop or a clock stepped over the digest's time runs it late rather than skip a day
+      // (node-cron's default tolerance is 1 s); the period is the job id, so it still goes out once.
+      { name: 'digest', missedExecutionTolerance: 24 * 3_600_000, ...(d.timezone ? { timezone: d.timezone } : {}) },
     );
   }
 

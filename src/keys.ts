@@ -21,7 +21,7 @@ interface Family {
 
 export const KEY_FAMILIES = {
   // watch (watch/index.ts, daemon.ts)
-  'watch:run': { parts: ['run'], owner: 'watch', retention: "the run's timeout (at least a minute)", what: 'which labwatch process took one scheduled run (value: its host); run is <task>:<slot time>, task watch:<host>:<collector> for what reads a machine, watch:lab:<collector> for an API' },
+  'watch:run': { parts: ['run'], owner: 'watch', retention: "the run's timeout, at least 10 minutes", what: 'which labwatch process took one scheduled run (value: its host); run is <task>:<slot time>, task watch:<host>:<collector> for what reads a machine, watch:lab:<collector>:<system hash> for a lab API' },
 
   // rules (rules/engine.ts)
   'obs:last': { parts: ['subject'], owner: 'rules', retention: '90 days', what: "a subject's last observed values (JSON)" },

@@ -3,12 +3,13 @@
  * config — intakes, collectors, tools (offered while their system answers), probes — and the
  * audit trail and hub the tools run through. Names no system: everything comes from the list.
  */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { blockSecrets, ms, secretValues, type Config } from './config/schema.ts';
 import { CONNECTORS } from './connectors/index.ts';
+import { stableHash } from './connectors/identity.ts';
 import type { Connector, ConnectorContext, Probe, RuleQuery, Scheduled, Silencer, WebhookIntake } from './connectors/types.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { incidentTools, type ReportsOf } from './incidents/tools.ts';
@@ -53,7 +54,22 @@ function enabledConnectors(cfg: Config, deps: Parameters<typeof contextOf>[2]): 
 
 /** Every system labwatch polls, from its `watch:` block; `rules` gives the current rules to collectors that run rule queries. */
 export function buildCollectors(cfg: Config, host: string, log: Logger, rules: () => RuleQuery[] = () => []): Scheduled[] {
-  return enabledConnectors(cfg, { host, log, rules }).flatMap(({ connector, ctx }) => (connector.collectors?.(ctx) ?? []).map((s) => (connector.local ? { ...s, local: true } : s)));
+  return enabledConnectors(cfg, { host, log, rules }).flatMap(({ connector, ctx }) =>
+    (connector.collectors?.(ctx) ?? []).map((s) => (connector.local ? { ...s, local: true } : { ...s, target: targetOf(ctx.block) })),
+  );
+}
+
+/** Keys of a connector's block that say which system it reads (its address), rather than how. */
+const ADDRESS_KEY = /^(url|urls|base_url|host|hosts|address|endpoint|endpoints|node|nodes|cluster)$/;
+
+/**
+ * Which system a lab collector reads, as a short hash of its block's address settings: processes
+ * reading the same Proxmox cluster share its runs; two reading two NASes each run their own.
+ */
+function targetOf(block: unknown): string {
+  const entries = block && typeof block === 'object' ? Object.entries(block as Record<string, unknown>) : [];
+  const address = entries.filter(([k]) => ADDRESS_KEY.test(k)).sort(([a], [b]) => a.localeCompare(b));
+  return stableHash([JSON.stringify(address.length ? address : entries)], 8);
 }
 
 /** The silencers the config enabled, by the source of the anomalies each can silence. */
@@ -93,7 +109,7 @@ export class Toolbox {
 
   /** Every tool of every enabled system, answering or not (what `tools call` may run). */
   get all(): ToolSpec[] {
-    return [...this.own, ...this.parts.flatMap((p) => p.tools.map((t) => stamped(t, p.connector)))];
+    return [...this.own, ...this.parts.flatMap((p) => p.tools.map((t) => stamped(t, p.connector, p.ctx)))];
   }
 
   /** The tools offered now, and the systems left out with why. */
@@ -113,7 +129,7 @@ export class Toolbox {
     this.parts.forEach((p, i) => {
       const why = verdicts[i];
       if (why) down.push({ system: p.connector.name, why });
-      else tools.push(...p.tools.map((t) => stamped(t, p.connector)));
+      else tools.push(...p.tools.map((t) => stamped(t, p.connector, p.ctx)));
     });
     // Said when it changes, not at every check: a system down for a day is one warning, and one notice when it is back.
     for (const d of down)
@@ -130,8 +146,10 @@ export interface Offer {
   down: { system: string; why: string }[];
 }
 
-function stamped(t: ToolSpec, c: Connector): ToolSpec {
-  return { ...t, system: c.covers, ...(c.start?.includes(t.name) ? { starts: true } : {}) };
+function stamped(t: ToolSpec, c: Connector, ctx: ConnectorContext): ToolSpec {
+  // A local system's tools read this machine only: the model must not take pve1's rpool for pve2's.
+  const system = c.local ? `${c.covers}, on ${ctx.host} only (the machine this labwatch runs on; other nodes' are not read by these tools)` : c.covers;
+  return { ...t, system, ...(c.start?.includes(t.name) ? { starts: true } : {}) };
 }
 
 /** The audit file's default place: systemd's state directory, else the user's. */
@@ -147,11 +165,10 @@ export function buildToolbox(
 ): { toolbox: Toolbox; tools: ToolSpec[]; audit: Audit } {
   const engine = deps.engine;
   const quiet = deps.log ?? createLogger({ level: 'silent' });
-  const parts = enabledConnectors(cfg, { log: quiet, ...(engine ? { history: (s: string) => engine.history(s) } : {}) }).map(({ connector, ctx }) => ({
-    connector,
-    ctx,
-    tools: connector.tools?.(ctx) ?? [],
-  }));
+  const parts = enabledConnectors(cfg, { host: cfg.host ?? hostname(), log: quiet, ...(engine ? { history: (s: string) => engine.history(s) } : {}) })
+    // A worker watches no machine: the tools of the box it happens to run on would only mislead triage.
+    .filter(({ connector }) => !(connector.local && cfg.role === 'worker'))
+    .map(({ connector, ctx }) => ({ connector, ctx, tools: connector.tools?.(ctx) ?? [] }));
   const own = deps.store ? incidentTools(deps.store, deps.reports).map((t) => ({ ...t, system: "labwatch's own incidents (what it raised, their reports and triage cost)", ...(t.name === 'incidents_list' ? { starts: true } : {}) })) : [];
   if (engine) own.push({ ...networkPathsTool(engine.paths), system: "the lab's network paths (interfaces on one VLAN or named group, across every system labwatch reads, with their MTUs)" });
   const toolbox = new Toolbox(parts, own, deps.log);

@@ -1,5 +1,5 @@
 /** `labwatch check`: the config, Redis, the audit file, every notifier and every probe; exit 1 listing each problem. */
-import { redisClient } from '../util/redis.ts';
+import { redisClient, safeRedisUrl } from '../util/redis.ts';
 import { CONNECTORS } from '../connectors/index.ts';
 import { auditFile, buildNotifiers, buildProbes, contextOf, whyNotReady } from '../registry.ts';
 import { auditFileProblem } from '../tools/audit.ts';
@@ -18,7 +18,7 @@ export async function check(opts: { config?: string }): Promise<void> {
 
   const redis = redisClient(cfg.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   redis.on('error', () => {});
-  const safeUrl = cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
+  const safeUrl = safeRedisUrl(cfg.redis.url);
   try {
     await redis.connect();
     const info = await redis.info('server');

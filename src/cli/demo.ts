@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { redisClient } from '../util/redis.ts';
+import { redisClient, safeRedisUrl } from '../util/redis.ts';
 import { parse, stringify } from 'yaml';
 import { CONNECTORS } from '../connectors/index.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
@@ -126,7 +126,7 @@ export async function demo(opts: { config?: string }): Promise<void> {
     process.stderr.write(`labwatch demo: invalid configuration\n${e.message}\n`);
     process.exit(1);
   }
-  const safeUrl = cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@');
+  const safeUrl = safeRedisUrl(cfg.redis.url);
   const down = await redisAnswers(cfg.redis.url);
   if (down) {
     rmSync(dir, { recursive: true, force: true });

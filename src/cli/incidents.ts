@@ -18,7 +18,7 @@ import { buildToolbox } from '../registry.ts';
 import { createLogger } from '../telemetry/log.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { ReportStore } from '../triage/reports.ts';
-import { storeConnection } from '../util/redis.ts';
+import { storeConnection, safeRedisUrl } from '../util/redis.ts';
 import { formatTime } from '../util/time.ts';
 import { configOrExit } from './common.ts';
 
@@ -44,7 +44,7 @@ async function open(configFile: string | undefined) {
   try {
     await redis.connect();
   } catch (e) {
-    fail(`Redis ${cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@')} unreachable (${(e as Error).message}); is redis-server running and redis.url right?`);
+    fail(`Redis ${safeRedisUrl(cfg.redis.url)} unreachable (${(e as Error).message}); is redis-server running and redis.url right?`);
   }
   const retention = ms(cfg.incidents.retention) / 1000;
   const secrets = secretValues(cfg);

@@ -71,7 +71,7 @@ async function installSystemd(opts: InstallOptions): Promise<void> {
     // the unit's ProtectHome= and PrivateTmp= hide these from the service: it would not start
     const hidden = /^\/(home|root|run\/user|tmp|var\/tmp)(\/|$)/.exec(p);
     if (hidden)
-      throw new InstallError(`${p} is under /${hidden[1]}, which the service cannot see (ProtectHome=, PrivateTmp=); use a node from /usr (apt install nodejs) and a checkout in /opt/labwatch`);
+      throw new InstallError(`${p} is under /${hidden[1]}, which the service cannot see (ProtectHome=, PrivateTmp=); use a node from /usr (Node.js 20 or later: Debian 13's nodejs, or NodeSource's packages on Debian 12) and a checkout in /opt/labwatch`);
   }
   if (!existsSync(join(PACKAGE, 'dist', 'cli.js')))
     say(`  note: ${PACKAGE} has no build (dist/cli.js); the service would compile the sources at every start. Run npm run build there first.`);
@@ -86,6 +86,11 @@ async function installSystemd(opts: InstallOptions): Promise<void> {
   } else {
     steps.push({ command: ['useradd', '--system', '--user-group', '--groups', 'disk', '--home-dir', '/var/lib/labwatch', '--no-create-home', '--shell', '/usr/sbin/nologin', USER] });
   }
+
+  // The state directory systemd gives the service (StateDirectory=): made now so that `check` run as
+  // the user before the first start finds the audit file's folder.
+  steps.push({ say: `create ${at('/var/lib/labwatch')} (mode 0750)`, act: () => mkdirSync(at('/var/lib/labwatch'), { recursive: true, mode: 0o750 }) });
+  steps.push({ command: ['chown', `${USER}:${USER}`, '/var/lib/labwatch'] });
 
   // The config: root's, readable by the labwatch group; an existing one is the person's and stays.
   steps.push({ say: `create ${at('/etc/labwatch')} (mode 0750)`, act: () => mkdirSync(at('/etc/labwatch'), { recursive: true, mode: 0o750 }) });
@@ -125,7 +130,8 @@ async function installSystemd(opts: InstallOptions): Promise<void> {
   say('');
   say(dry ? 'Then:' : 'Next:');
   say(`  1. edit ${CONFIG} (channels, API keys as *_file beside it, mode 0640 group ${USER})`);
-  say(`  2. sudo -u ${USER} ${node} ${bin} check --config ${CONFIG}`);
+  // STATE_DIRECTORY as the unit sets it, so check tests the audit file the service will write
+  say(`  2. sudo -u ${USER} STATE_DIRECTORY=/var/lib/labwatch ${node} ${bin} check --config ${CONFIG}`);
   say('  3. systemctl enable --now labwatch');
   say('  4. journalctl -u labwatch -f');
 }

@@ -7,7 +7,7 @@ import { redisKey } from '../keys.ts';
 import { auditFile } from '../registry.ts';
 import { runTool } from '../tools/run.ts';
 import type { ToolSpec } from '../tools/types.ts';
-import { storeConnection } from '../util/redis.ts';
+import { storeConnection, safeRedisUrl } from '../util/redis.ts';
 import { configOrExit } from './common.ts';
 import { confirmOnTerminal, withExternal } from './toolbox.ts';
 
@@ -62,7 +62,7 @@ export async function auditShow(opts: { config?: string; incident?: string; foll
   try {
     await redis.connect();
   } catch (e) {
-    process.stderr.write(`labwatch: Redis ${cfg.redis.url.replace(/:[^:@/]*@/, ':[REDACTED]@')} unreachable (${(e as Error).message}); the file copy is ${auditFile(cfg)}\n`);
+    process.stderr.write(`labwatch: Redis ${safeRedisUrl(cfg.redis.url)} unreachable (${(e as Error).message}); the file copy is ${auditFile(cfg)}\n`);
     process.exit(1);
   }
   const stream = redisKey(cfg.redis.prefix, 'audit');

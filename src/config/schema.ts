@@ -11,12 +11,22 @@ import { CHANNELS, configuredChannels } from '../notify/channels/index.ts';
 import { routeSchema } from '../notify/routes.ts';
 import { anthropicConfig } from '../triage/config.ts';
 import { duration, type SecretSpec } from './parts.ts';
-import { redisPassword } from '../util/redis.ts';
+import { redisPassword, sentinelOptions } from '../util/redis.ts';
 
 const redisConfig = z
   .strictObject({
     /** redis://[:password@]host:port[/db], rediss:// for TLS, or redis+sentinel://[:password@]host:26379[,host:26379…]/<master>[/db] for Redis Sentinel */
-    url: z.string().regex(/^(rediss?|redis\+sentinel):\/\//, 'a redis://, rediss:// or redis+sentinel:// URL').default('redis://127.0.0.1:6379'),
+    url: z
+      .string()
+      .regex(/^(rediss?|redis\+sentinel):\/\//, 'a redis://, rediss:// or redis+sentinel:// URL')
+      .superRefine((url, ctx) => {
+        try {
+          sentinelOptions(url);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      })
+      .default('redis://127.0.0.1:6379'),
     /** Every key labwatch writes starts with this, so several instances can share one Redis. */
     prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('labwatch'),
   })
@@ -269,7 +279,14 @@ export function secretValues(cfg: { secrets: Secrets; redis?: { url: string } })
   if (cfg.redis) {
     const password = redisPassword(cfg.redis.url);
     // as written in the URL (percent-encoded) and as sent
-    if (password) out.push(password, decodeURIComponent(password));
+    if (password) {
+      out.push(password);
+      try {
+        out.push(decodeURIComponent(password));
+      } catch {
+        /* not percent-encoding: the schema refuses a Sentinel URL like it; ioredis sends it as written */
+      }
+    }
   }
   return [...new Set(out)];
 }

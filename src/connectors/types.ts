@@ -150,6 +150,8 @@ export interface Scheduled {
   jitterMs: number;
   /** reads the machine it runs on: runs once per host, not once per lab (from its connector's `local`) */
   local?: boolean;
+  /** for a collector of a lab system: which system (a short hash of its address), so each system's runs are shared apart */
+  target?: string;
 }
 
 /** One line of `labwatch check`: resolves to what answered ("Prometheus http://… (version 3.5)"), or throws what is wrong. */

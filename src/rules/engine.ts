@@ -119,7 +119,7 @@ export class RuleEngine {
         if (outcome.error) this.log.warn({ rule: rule.id, subject: obs.subject, err: outcome.error }, 'rule could not be evaluated; fix its condition (labwatch rules test)');
         // a drive (or a host's pool read both locally and through an API) is one anomaly on every
         // path: one path's "resolved" waits until no other path still fires it
-        if (outcome.anomaly?.status === 'resolved' && (obs.subject.startsWith('disk:') || perHost(obs))) sharedResolves.push({ ruleId: rule.id, anomaly: outcome.anomaly });
+        if (outcome.anomaly?.status === 'resolved' && (obs.subject.startsWith('disk:') || (perHost(obs) && !obs.subject.startsWith('collector:')))) sharedResolves.push({ ruleId: rule.id, anomaly: outcome.anomaly });
         else if (outcome.anomaly) anomalies.push(outcome.anomaly);
         const key = this.#key('rule', rule.id, pathKey(obs));
         if (outcome.state.count === 0 && !outcome.state.firing) write.del(key);
@@ -157,10 +157,14 @@ export class RuleEngine {
 
   /** The latest reading of every subject that has a summary, for the digest. Stale ones (> 7 days) are dropped. */
   async latest(now = new Date()): Promise<Latest[]> {
-    const all = Object.values(await this.redis.hgetall(this.#key('obs:latest'))).map((v) => JSON.parse(v) as Latest);
-    const stale = all.filter((l) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
-    if (stale.length) await this.redis.hdel(this.#key('obs:latest'), ...stale.map((l) => l.subject));
-    return all.filter((l) => !stale.includes(l)).sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+    // the field is the subject, or subject@host for a per-host thing (overviewKey): delete by the field itself
+    const entries = Object.entries(await this.redis.hgetall(this.#key('obs:latest'))).map(([field, v]) => ({ field, l: JSON.parse(v) as Latest }));
+    const stale = entries.filter(({ l }) => now.getTime() - Date.parse(l.at) > 7 * 86_400_000);
+    if (stale.length) await this.redis.hdel(this.#key('obs:latest'), ...stale.map((e) => e.field));
+    return entries
+      .filter((e) => !stale.includes(e))
+      .map((e) => e.l)
+      .sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject) || a.host.localeCompare(b.host));
   }
 
   /**
@@ -193,7 +197,7 @@ export class RuleEngine {
     const pattern = perHost(obs) ? `${glob(base)}@*/${glob(obs.host)}` : `${glob(base)}@*`;
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 100);
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       for (const k of batch) keys.add(k);
     } while (cursor !== '0');

@@ -11,11 +11,13 @@ type Path = Pick<Observation, 'subject' | 'source' | 'reading' | 'host' | 'local
 /**
  * Whether the subject names a thing only on its host: pve1's rpool and pve3's are two pools, as
  * are two nodes' `fs:/`. True for what a path reads of another source's kind (a pool through the
- * Proxmox API) and for what a collector reads of the machine it runs on, except drives, whose
- * serial names them anywhere. Such subjects' fingerprints, rule state and overview lines carry the host.
+ * Proxmox API) and for what a collector reads of the machine it runs on, except drives named by
+ * their serial, which names them anywhere. Such subjects' fingerprints, rule state and overview lines carry the host.
  */
 export function perHost(obs: Path): boolean {
-  return !obs.subject.startsWith('disk:') && ((!!obs.reading && obs.reading !== obs.source) || !!obs.local);
+  // a drive named by its serial is one drive anywhere; one named by its device path (no serial read) is not
+  const anywhere = obs.subject.startsWith('disk:') && !obs.subject.startsWith('disk:/dev/');
+  return !anywhere && ((!!obs.reading && obs.reading !== obs.source) || !!obs.local);
 }
 
 /**

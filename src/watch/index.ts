@@ -77,7 +77,8 @@ export class Watcher {
       source: name,
       kind: 'collector',
       subject: `collector:${name}`,
-      host: this.host,
+      // what reads this machine is this host's; a lab API's reader is the lab's, whichever process ran it
+      host: s.local ? this.host : 'lab',
       at: (opts.now ?? new Date()).toISOString(),
       values: { ok: error === undefined, error: error ?? '', observations: observations.length },
       ...(s.local ? { local: true } : {}),
@@ -116,10 +117,14 @@ export class Watcher {
           await this.run(s.collector.name).catch((e: Error) => this.log.error({ collector: s.collector.name, err: e.message }, 'watch run failed; next run as scheduled'));
         },
         {
-          // the coordination key: `watch:<host>:<collector>` for what reads this machine, `watch:lab:<collector>` for an API
-          name: `watch:${s.local ? this.host : 'lab'}:${s.collector.name}`,
+          // the coordination key: `watch:<host>:<collector>` for what reads this machine,
+          // `watch:lab:<collector>:<system>` for a lab API (each system it reads is shared apart)
+          name: s.local ? `watch:${this.host}:${s.collector.name}` : `watch:lab:${s.collector.name}${s.target ? `:${s.target}` : ''}`,
           noOverlap: true,
-          ...(this.coordinator ? { distributed: true, runCoordinator: this.coordinator, distributedLease: Math.max(s.timeoutMs, 60_000) } : {}),
+          // a run reached late (a busy event loop, a clock step) still runs, rather than being skipped
+          missedExecutionTolerance: 60_000,
+          // the lease only keeps the record of who took a run; each run has a key of its own
+          ...(this.coordinator ? { distributed: true, runCoordinator: this.coordinator, distributedLease: Math.max(s.timeoutMs, 10 * 60_000) } : {}),
         },
       );
       task.on('execution:skipped', () => {

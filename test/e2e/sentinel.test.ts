@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -24,12 +24,13 @@ let sentinel: ChildProcess;
 let sentinelPort: number;
 let smtp: TestSmtp;
 let proc: LabwatchProcess | undefined;
+let dir: string;
 
 before(async () => {
   master = await new PrivateRedis().start();
   smtp = await new TestSmtp().start();
   sentinelPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'labwatch-sentinel-'));
+  dir = mkdtempSync(join(tmpdir(), 'labwatch-sentinel-'));
   // Sentinel rewrites its config file as it learns, so it must be a writable file of its own.
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, ''].join('\n'));
@@ -48,22 +49,50 @@ after(async () => {
     await proc.exited;
   }
   sentinel?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
   await smtp.stop();
   await master.stop();
 });
 
 test('the connection form: Sentinels, master name, the master\'s password and database', () => {
-  assert.deepEqual(sentinelOptions('redis+sentinel://:s%40cret@10.0.0.1:26379,10.0.0.2:26380,[fd00::3]:26379/lab-master/2'), {
+  const options = (url: string) => {
+    return sentinelOptions(url);
+  };
+  assert.deepEqual(options('redis+sentinel://:s%40cret@10.0.0.1:26379,10.0.0.2:26380,[fd00::3]:26379/lab-master/2'), {
     sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: 'fd00::3', port: 26379 }],
     name: 'lab-master',
     password: 's@cret',
     db: 2,
   });
-  assert.deepEqual(sentinelOptions('redis+sentinel://sentinel.lan/mymaster'), { sentinels: [{ host: 'sentinel.lan', port: 26379 }], name: 'mymaster' });
+  assert.deepEqual(options('redis+sentinel://sentinel.lan,[fd00::4]/mymaster'), { sentinels: [{ host: 'sentinel.lan', port: 26379 }, { host: 'fd00::4', port: 26379 }], name: 'mymaster' });
   assert.equal(sentinelOptions('redis://127.0.0.1:6379'), null);
+  // what cannot be read is refused with the form to use, not sent to a host named "redis+sentinel"
+  assert.throws(() => sentinelOptions('redis+sentinel://10.0.0.1:26379'), /expected redis\+sentinel:\/\/\[\[user\]:password@\]host/);
+  assert.throws(() => sentinelOptions('redis+sentinel://:p%zz@10.0.0.1/m'), /the password is not valid percent-encoding/);
   // the password is a secret like redis://'s: scrubbed as written and as sent
   const secrets = secretValues({ secrets: {}, redis: { url: 'redis+sentinel://:s%40cret@10.0.0.1:26379/lab-master' } });
   assert.ok(secrets.includes('s@cret') && secrets.includes('s%40cret'), secrets.join(','));
+});
+
+test('no Sentinel answers at start: labwatch still starts, says so, and webhooks get 503 (Alertmanager retries)', async () => {
+  const down = await freePort();
+  const p = await startLabwatch(`
+redis:
+  url: "redis+sentinel://127.0.0.1:${down}/mymaster"
+  prefix: lwtest-sentinel-down
+http:
+  listen: "127.0.0.1:0"
+watch: { smart: { enabled: false }, zfs: { enabled: false }, host: { enabled: false } }
+`);
+  try {
+    assert.ok(p.lines().some((l) => l.msg === 'cannot reach Redis at start-up; retrying in the background'), p.stderr());
+    const res = await fetch(`${p.url}/webhook/alertmanager`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: FIRING_AM021 });
+    assert.equal(res.status, 503);
+    assert.equal((await fetch(`${p.url}/readyz`)).status, 503);
+  } finally {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
 });
 
 test('labwatch reaches the master through the Sentinel: an alert becomes an incident and a mail', async () => {

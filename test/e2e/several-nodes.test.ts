@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,7 @@ after(async () => {
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
   await smtp.stop();
+  for (const dir of Object.values(zpoolDirs)) rmSync(dir, { recursive: true, force: true });
 });
 
 test('each node reports its own pool: the same pool name on two hosts is two incidents, each mailed once by the workers', async () => {
@@ -122,9 +123,13 @@ test('a collector never triages or sends; only the workers take jobs', async () 
   for (const name of ['pve1', 'pve1-again', 'pve2']) {
     const lines = procs[name]!.lines();
     assert.equal(lines.find((l) => l.msg === 'labwatch is running')?.role, 'collector');
-    assert.ok(!lines.some((l) => /^(sent|notified|triage)/i.test(l.msg)), `${name} logged no delivery or triage`);
+    assert.ok(!lines.some((l) => ['delivered', 'report ready', 'digest sent'].includes(l.msg)), `${name} made no report, delivery or digest`);
+    assert.ok(lines.some((l) => l.msg === 'watching' && l.collector === 'zfs'), `${name} watches its pools`);
   }
   const workerLines = [...procs['worker-a']!.lines(), ...procs['worker-b']!.lines()];
+  // the workers did the work the collectors did not
+  assert.equal(workerLines.filter((l) => l.msg === 'report ready').length, 2, 'one report per incident, made by a worker');
+  assert.ok(workerLines.some((l) => l.msg === 'delivered'));
   assert.ok(!workerLines.some((l) => l.msg === 'watching'), 'workers watch nothing');
 });
 
@@ -137,7 +142,8 @@ test('each schedule runs once per host: two collectors on pve1 share its runs, p
   const slots = (await redis.keys(`${PREFIX}:watch:run:watch:pve1:zfs:*`)).length;
   const made = runsOf('pve1') + runsOf('pve1-again');
   assert.ok(slots >= 3, `pve1 ran for several seconds (${slots} runs)`);
-  assert.equal(made, slots, `pve1's runs (${runsOf('pve1')} + ${runsOf('pve1-again')}) are one per scheduled second (${slots}), not one per process`);
+  // A run stopped between its election and its `zpool list` counts as taken but not made (one per process at most).
+  assert.ok(made <= slots && made >= slots - 2, `pve1's runs (${runsOf('pve1')} + ${runsOf('pve1-again')}) are one per scheduled second (${slots}), not one per process`);
   assert.ok(runsOf('pve2') >= 3, 'pve2 ran its own schedule alongside');
 });
 

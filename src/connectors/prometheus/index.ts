@@ -26,6 +26,9 @@ function client({ block, secrets }: Ctx): PrometheusClient {
   return c;
 }
 
+/** The host a lab-wide reading is about: the Prometheus server's, the same from every labwatch process. */
+const labHost = (url: string): string => new URL(url).hostname.replace(/^\[|\]$/g, '');
+
 export const prometheus: Connector<PrometheusConfig, z.infer<typeof watch>> = {
   name: 'prometheus',
   description: "Prometheus' HTTP API: PromQL rules on a schedule and the prometheus_* query tools",
@@ -43,8 +46,9 @@ export const prometheus: Connector<PrometheusConfig, z.infer<typeof watch>> = {
       return (e as Error).message;
     }
   },
+  // A series without an `instance` is about the Prometheus server's own host, whichever labwatch process read it.
   collectors: (ctx) =>
-    ctx.watch.enabled ? [{ collector: prometheusCollector({ host: ctx.host, client: client(ctx), rules: ctx.rules }), schedule: ctx.watch.schedule, timeoutMs: ms(ctx.watch.timeout), jitterMs: 0 }] : [],
+    ctx.watch.enabled ? [{ collector: prometheusCollector({ host: labHost(client(ctx).baseUrl), client: client(ctx), rules: ctx.rules }), schedule: ctx.watch.schedule, timeoutMs: ms(ctx.watch.timeout), jitterMs: 0 }] : [],
   tools: (ctx) => prometheusTools(client(ctx), { maxSeries: ctx.block!.max_series, maxPoints: ctx.block!.max_points }),
   probes: (ctx) => [{ name: 'prometheus', probe: async () => `Prometheus ${client(ctx).baseUrl} (version ${(await client(ctx).buildinfo()).data.version})` }],
 };

@@ -146,13 +146,14 @@ export class DashboardReader {
     const [values, firing] = await Promise.all([this.d.engine.lastValues(picked.map((s) => s.key)), this.#firingBySubject()]);
     return picked.map((s, n) => {
       const line = lines.get(s.key);
-      return { subject: s.subject, kind: s.kind, source: s.source, host: s.host, at: s.at, summary: line?.summary ?? '', ...(line?.arrow ? { arrow: line.arrow } : {}), values: values[n] ?? {}, firing: firing.get(s.subject) ?? [] };
+      return { subject: s.subject, kind: s.kind, source: s.source, host: s.host, at: s.at, summary: line?.summary ?? '', ...(line?.arrow ? { arrow: line.arrow } : {}), values: values[n] ?? {}, firing: (perHostKey(s) ? firing.get(`${s.subject}@${s.host}`) : firing.get(s.subject)) ?? [] };
     });
   }
 
-  async history(subject: string): Promise<HistoryAnswer> {
+  /** A subject's history on `host` when given (two nodes' rpool are two pools), else wherever it was read last. */
+  async history(subject: string, host?: string): Promise<HistoryAnswer> {
     // The path that saw it last (a drive read by smartctl here and by the Proxmox API has two).
-    const newest = (await this.d.engine.seen()).filter((s) => s.subject === subject).sort((a, b) => b.at.localeCompare(a.at))[0];
+    const newest = (await this.d.engine.seen()).filter((s) => s.subject === subject && (!host || s.host === host)).sort((a, b) => b.at.localeCompare(a.at))[0];
     return { subject, points: await this.d.engine.history(newest?.key ?? subject) };
   }
 
@@ -162,9 +163,16 @@ export class DashboardReader {
     const incidents = await Promise.all(ids.slice(0, LIST_MAX).map((id) => this.d.store.getIncident(id)));
     for (const i of incidents)
       for (const a of Object.values(i?.anomalies ?? {}))
-        if (i && a.status === 'firing') out.set(a.subject, [...(out.get(a.subject) ?? []), { rule: a.rule, severity: a.severity, incident: i.id }]);
+        if (i && a.status === 'firing')
+          // by subject (a drive, a guest) and by subject on its host (a pool, a filesystem: one per host)
+          for (const k of [a.subject, `${a.subject}@${a.host}`]) out.set(k, [...(out.get(k) ?? []), { rule: a.rule, severity: a.severity, incident: i.id }]);
     return out;
   }
+}
+
+/** Whether a row names a thing of one host: its history key is `<subject>@<source>/<host>` (rules/observation.ts pathKey). */
+function perHostKey(s: { key: string; subject: string; host: string }): boolean {
+  return s.key !== s.subject && s.key.endsWith(`/${s.host}`);
 }
 
 function actionEvent(e: ActionEntry): TimelineEvent {

@@ -162,7 +162,9 @@ export const api: RouteModule<ApiDeps> = {
     });
 
     app.get<{ Querystring: { kind?: string } }>('/api/subjects', person, async (req) => clean({ subjects: await d.reader.subjects(req.query.kind?.slice(0, 50)) }));
-    app.get<{ Params: { subject: string } }>('/api/subjects/:subject/history', person, async (req) => d.reader.history(req.params.subject.slice(0, 300)));
+    app.get<{ Params: { subject: string }; Querystring: { host?: string } }>('/api/subjects/:subject/history', person, async (req) =>
+      d.reader.history(req.params.subject.slice(0, 300), typeof req.query.host === 'string' ? req.query.host.slice(0, 64) : undefined),
+    );
     app.get('/api/status', person, async () => clean(await d.status()));
     app.get<{ Querystring: { limit?: string } }>('/api/audit', person, async (req) => ({ entries: await d.audit.recent(Math.min(500, Math.max(1, Number(req.query.limit) || 100))) }));
 

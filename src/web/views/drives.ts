@@ -42,8 +42,9 @@ function health(v: Record<string, unknown>): [string, 'ok' | 'warn' | 'bad'] {
   return v.passed === true ? ['passed', 'ok'] : ['unknown', 'warn'];
 }
 
-function Charts({ subject }: { subject: string }): VNode | null {
-  const h = useLoad(() => get<HistoryAnswer>(`api/subjects/${encodeURIComponent(subject)}/history`), subject);
+function Charts({ subject, host }: { subject: string; host: string }): VNode | null {
+  // a drive known only by its device path (no serial) is one per host
+  const h = useLoad(() => get<HistoryAnswer>(`api/subjects/${encodeURIComponent(subject)}/history?host=${encodeURIComponent(host)}`), `${subject}@${host}`);
   if (!h.data) return h.error ? html`<p class="muted small">No history: ${h.error}</p>` : null;
   if (h.data.points.length < 2) return html`<p class="muted small">Charts appear after a second reading.</p>`;
   return html`<div class="charts">
@@ -67,14 +68,14 @@ function Drive({ s }: { s: SubjectRow }): VNode {
     wear: typeof wear === 'number' ? `${wear} % of rated endurance used` : undefined,
   };
   return html`
-    <article class="card drive" aria-labelledby=${`d-${s.subject}`}>
-      <h2 id=${`d-${s.subject}`}>${value(v.model) !== '—' ? value(v.model) : s.subject} <span class=${`health ${tone}`}>${word}</span></h2>
+    <article class="card drive" aria-labelledby=${`d-${s.subject}@${s.host}`}>
+      <h2 id=${`d-${s.subject}@${s.host}`}>${value(v.model) !== '—' ? value(v.model) : s.subject} <span class=${`health ${tone}`}>${word}</span></h2>
       <p class="muted small">${s.subject} · ${s.source} · read <${Age} at=${s.at} /></p>
       <${Firing} s=${s} />
       <${Readings} values=${facts} keys=${Object.keys(facts)} />
       <h3 class="sub">Counters</h3>
       ${COUNTERS.some((k) => v[k] !== undefined) ? html`<${Readings} values=${v} keys=${COUNTERS} />` : html`<p class="muted small">None read (asleep or unreadable).</p>`}
-      <${Charts} subject=${s.subject} />
+      <${Charts} subject=${s.subject} host=${s.host} />
       <${AllReadings} values=${v} />
     </article>
   `;
@@ -89,6 +90,6 @@ export function Drives(): VNode {
       ? html`<${Pending} state=${state} what="drives" />`
       : drives.length === 0
         ? html`<p class="empty">No drive read yet. Drives come from watch.smart, Proxmox or TrueNAS once their collectors run.</p>`
-        : html`<div class="cards">${drives.map((s) => html`<${Drive} key=${s.subject} s=${s} />`)}</div>`}
+        : html`<div class="cards">${drives.map((s) => html`<${Drive} key=${`${s.subject}@${s.host}`} s=${s} />`)}</div>`}
   `;
 }

@@ -62,8 +62,9 @@ function Vdevs({ vdevs }: { vdevs: SubjectRow[] }): VNode | null {
   </details>`;
 }
 
-function CapacityChart({ subject }: { subject: string }): VNode | null {
-  const h = useLoad(() => get<HistoryAnswer>(`api/subjects/${encodeURIComponent(subject)}/history`), subject);
+function CapacityChart({ subject, host }: { subject: string; host: string }): VNode | null {
+  // two nodes' rpool are two pools: the history asked for is this host's
+  const h = useLoad(() => get<HistoryAnswer>(`api/subjects/${encodeURIComponent(subject)}/history?host=${encodeURIComponent(host)}`), `${subject}@${host}`);
   return h.data && h.data.points.length > 1 ? html`<${Chart} title="Capacity %" history=${h.data} keys=${['capacity_pct']} />` : null;
 }
 
@@ -76,8 +77,8 @@ function Pool({ s, vdevs }: { s: SubjectRow; vdevs: SubjectRow[] }): VNode {
         ? 'never'
         : value(v.scan_text);
   return html`
-    <article class="card pool" aria-labelledby=${`p-${s.subject}`}>
-      <h2 id=${`p-${s.subject}`}>${value(v.name ?? s.subject)} <span class=${`health ${tone(v.state)}`}>${value(v.state)}</span></h2>
+    <article class="card pool" aria-labelledby=${`p-${s.subject}@${s.host}`}>
+      <h2 id=${`p-${s.subject}@${s.host}`}>${value(v.name ?? s.subject)} <span class=${`health ${tone(v.state)}`}>${value(v.state)}</span></h2>
       <p class="muted small">${s.host} · ${s.source} · read <${Age} at=${s.at} /></p>
       <${Firing} s=${s} />
       <${Capacity} v=${v} at=${s.at} />
@@ -85,7 +86,7 @@ function Pool({ s, vdevs }: { s: SubjectRow; vdevs: SubjectRow[] }): VNode {
       <${Readings} values=${v} keys=${COUNTERS} />
       ${v.status ? html`<p class="zpool"><strong>zpool:</strong> ${value(v.status)}${v.action ? html`<br /><strong>action:</strong> ${value(v.action)}` : null}</p>` : null}
       <${Vdevs} vdevs=${vdevs} />
-      <${CapacityChart} subject=${s.subject} />
+      <${CapacityChart} subject=${s.subject} host=${s.host} />
       <${AllReadings} values=${v} />
     </article>
   `;
@@ -103,6 +104,6 @@ export function Pools(): VNode {
       ? html`<${Pending} state=${state} what="pools" />`
       : pools.length === 0
         ? html`<p class="empty">No pool read yet. Pools come from watch.zfs, Proxmox or TrueNAS once their collectors run.</p>`
-        : html`<div class="cards">${pools.map((s) => html`<${Pool} key=${s.subject} s=${s} vdevs=${vdevsOf(s)} />`)}</div>`}
+        : html`<div class="cards">${pools.map((s) => html`<${Pool} key=${`${s.subject}@${s.host}`} s=${s} vdevs=${vdevsOf(s)} />`)}</div>`}
   `;
 }
