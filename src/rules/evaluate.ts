@@ -15,6 +15,23 @@ export interface RuleState {
   since?: string;
   count: number;
   firing: boolean;
+  /** how long the condition has held, summed from the gaps between readings (ms); absent in state from older versions */
+  heldMs?: number;
+  /** the last reading's time and the gap before it: a gap far longer than the usual one is a clock step, not time held */
+  last?: string;
+  gapMs?: number;
+}
+
+/**
+ * The time a reading adds to how long a condition has held: the gap since the last reading, never
+ * negative (the clock stepped back) and at most twice the gap before it (the clock stepped
+ * forward, as NTP does after a suspend: an hour's jump must not fire a `for: 10m` rule at once).
+ */
+function heldFor(prior: RuleState, at: string): { heldMs: number; gapMs: number } {
+  if (!prior.last) return { heldMs: 0, gapMs: 0 };
+  const gap = Math.max(0, Date.parse(at) - Date.parse(prior.last));
+  const counted = prior.gapMs ? Math.min(gap, 2 * prior.gapMs) : gap;
+  return { heldMs: (prior.heldMs ?? 0) + counted, gapMs: gap || (prior.gapMs ?? 0) };
 }
 
 export type Verdict = 'firing' | 'resolved' | 'pending' | 'inactive' | 'error';
@@ -143,9 +160,10 @@ export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, stat
   }
   const since = prior.since ?? obs.at;
   const count = prior.count + 1;
-  const held = Date.parse(obs.at) - Date.parse(since);
-  const firing = prior.firing || (count >= rule.forCount && held >= rule.forMs);
-  const next: RuleState = { since, count, firing };
+  // state written before heldMs existed: the wall-clock difference, as it was measured then
+  const { heldMs, gapMs } = prior.since && prior.heldMs === undefined ? { heldMs: Date.parse(obs.at) - Date.parse(prior.since), gapMs: 0 } : heldFor(prior, obs.at);
+  const firing = prior.firing || (count >= rule.forCount && heldMs >= rule.forMs);
+  const next: RuleState = { since, count, firing, heldMs, last: obs.at, ...(gapMs ? { gapMs } : {}) };
   if (!firing) return { rule, verdict: 'pending', state: next };
   let severity = rule.severity;
   for (const e of rule.escalate) {

@@ -95,6 +95,9 @@ export class AiTriager implements Triager {
       if (spent > this.s.tokenBudget) throw new Fallback(`token budget of ${this.s.tokenBudget} exhausted`);
       const last = turn === this.s.maxTurns || calls >= this.s.maxToolCalls;
       if (last) withText(messages, lastTurnRequest());
+      // The timeout is per attempt and the SDK retries a timed-out one (twice): a hanging API took
+      // three budgets. The signal ends the retries too when the budget is spent.
+      const left = Math.max(1000, this.s.budgetMs - elapsed);
       const response = await this.#client.messages.create(
         {
           model: this.s.model,
@@ -104,8 +107,10 @@ export class AiTriager implements Triager {
           tool_choice: last ? { type: 'tool', name: SUBMIT_TOOL } : { type: 'auto' },
           messages: markLatest(messages),
         },
-        { timeout: Math.max(1000, this.s.budgetMs - elapsed) },
-      );
+        { timeout: left, signal: AbortSignal.timeout(left) },
+      ).catch((e: unknown) => {
+        throw e instanceof Anthropic.APIUserAbortError ? new Fallback(`${serverName(this.s)} did not answer in time`) : e;
+      });
       usage.input += response.usage.input_tokens;
       usage.output += response.usage.output_tokens;
       usage.cacheWrite += response.usage.cache_creation_input_tokens ?? 0;

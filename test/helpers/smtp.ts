@@ -63,6 +63,8 @@ export class TestSmtp {
         });
       },
     });
+    // A client killed mid-session (a SIGKILLed labwatch) resets its connection: the client's end, not a server fault.
+    this.#server.on('error', () => {});
   }
 
   refuseNext(n: number): void {
