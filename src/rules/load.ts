@@ -150,12 +150,28 @@ export function loadRules(path: string): RuleSet {
 
   for (const file of files) {
     const lines = new LineCounter();
-    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, uniqueKeys: true });
+    const text = readFileSync(file, 'utf8');
+    // A run of lone CRs takes the yaml library minutes (quadratic): refused before parsing.
+    const cr = /\r(?!\n)/.exec(text);
+    if (cr) {
+      problems.push(`${file}:${text.slice(0, cr.index).split('\n').length}: a carriage return not followed by a line feed (old Mac line endings, or a damaged file); save the file with LF or CRLF line endings`);
+      continue;
+    }
+    let doc: Document;
+    let data: unknown;
+    try {
+      // the yaml library throws (not reports) a RangeError on a 20,000-deep line, a ReferenceError on an alias bomb
+      doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+      data = doc.errors.length ? undefined : doc.toJS();
+    } catch (e) {
+      problems.push(`${file}: cannot be read as YAML (${(e as Error).message})`);
+      continue;
+    }
     if (doc.errors.length) {
       for (const e of doc.errors) problems.push(`${file}:${lines.linePos(e.pos[0]).line}: invalid YAML: ${e.message.split('\n')[0]}`);
       continue;
     }
-    const top = fileSchema.safeParse(doc.toJS());
+    const top = fileSchema.safeParse(data);
     if (!top.success) {
       for (const i of top.error.issues) problems.push(`${file}:${lineOf(doc, lines, i.path as (string | number)[])}: ${issuePath(i.path) || '(top level)'}: ${issueMessage(i)}`);
       continue;

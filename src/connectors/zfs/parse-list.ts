@@ -11,7 +11,7 @@
  */
 import type { PoolUsage } from './types.ts';
 import { parseZpoolJsonEnvelope } from './parse-status-json.ts';
-import { ZpoolParseError, parseBytes, quoteFirstLine } from './parse-status-text.ts';
+import { ZpoolParseError, parseBytes, quoteFirstLine, quoted } from './parse-status-text.ts';
 
 const DEFAULT_COLUMNS = ['NAME', 'SIZE', 'ALLOC', 'FREE', 'CKPOINT', 'EXPANDSZ', 'FRAG', 'CAP', 'DEDUP', 'HEALTH', 'ALTROOT'];
 const COLUMNS_WITHOUT_CKPOINT = DEFAULT_COLUMNS.filter((c) => c !== 'CKPOINT');
@@ -23,7 +23,7 @@ const absent = (s: string | undefined) => s === undefined || s === '-' || s === 
 function bytesOf(s: string | undefined, column: string, row: string): number | undefined {
   if (absent(s)) return undefined;
   const n = parseBytes(s);
-  if (n === undefined) throw new ZpoolParseError(`expected a size in the ${column} column of \`zpool list\` row "${row.trim()}", got "${s}"`);
+  if (n === undefined) throw new ZpoolParseError(`expected a size in the ${column} column of \`zpool list\` row ${quoted(row)}, got ${quoted(s!)}`);
   return n;
 }
 
@@ -31,7 +31,7 @@ function bytesOf(s: string | undefined, column: string, row: string): number | u
 function numberOf(s: string | undefined, suffix: '%' | 'x', column: string, row: string): number | undefined {
   if (absent(s)) return undefined;
   const m = new RegExp(`^(\\d+(?:[.,]\\d+)?)\\${suffix}?$`).exec(s!);
-  if (!m) throw new ZpoolParseError(`expected a number in the ${column} column of \`zpool list\` row "${row.trim()}", got "${s}"`);
+  if (!m) throw new ZpoolParseError(`expected a number in the ${column} column of \`zpool list\` row ${quoted(row)}, got ${quoted(s!)}`);
   return Number(m[1]!.replace(',', '.'));
 }
 
@@ -76,7 +76,7 @@ function listRows(text: string): PoolUsage[] {
     if (fields.length < needed) {
       throw new ZpoolParseError(
         `expected a \`zpool list\` row with at least ${needed} columns (${columns.slice(0, needed).join(' ')}), ` +
-          `got ${fields.length} in "${line.trim()}"`,
+          `got ${fields.length} in ${quoted(line)}`,
       );
     }
     pools.push(usageFrom((c) => {

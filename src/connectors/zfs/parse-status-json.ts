@@ -11,7 +11,7 @@
  * field is optional here.
  */
 import type { PoolErrors, PoolHealth, ScanState, Vdev, VdevCounters, VdevGroup } from './types.ts';
-import { ZpoolParseError, msgidIn, parseBytes, parseCount, parseZpoolDate, quoteFirstLine, vdevKindFromName } from './parse-status-text.ts';
+import { ZpoolParseError, msgidIn, parseBytes, parseCount, parseZpoolDate, quoteFirstLine, quoted, vdevKindFromName } from './parse-status-text.ts';
 
 type Json = Record<string, unknown>;
 
@@ -36,7 +36,7 @@ export function parseZpoolJsonEnvelope(text: string, command: 'zpool status' | '
   }
   const got = isObject(doc.output_version) ? str(doc.output_version.command) : undefined;
   if (got !== undefined && got !== command) {
-    throw new ZpoolParseError(`expected \`${command} -j\` JSON output, but output_version.command is "${got}"`);
+    throw new ZpoolParseError(`expected \`${command} -j\` JSON output, but output_version.command is ${quoted(got)}`);
   }
   return doc.pools;
 }
@@ -60,19 +60,26 @@ function countersOf(v: Json): VdevCounters | undefined {
   return read !== undefined && write !== undefined && checksum !== undefined ? { read, write, checksum } : undefined;
 }
 
-function childrenOf(v: Json): Vdev[] {
+/**
+ * Real trees are a few levels deep (root, raidz, replacing, spare, disk); a deeper one is not
+ * zpool's, and recursing into 5,000 levels overflowed the stack (a RangeError, not an error of ours).
+ */
+const MAX_VDEV_DEPTH = 32;
+
+function childrenOf(v: Json, depth: number): Vdev[] {
   if (!isObject(v.vdevs)) return [];
-  return Object.entries(v.vdevs).flatMap(([key, child]) => (isObject(child) ? [vdevFrom(key, child)] : []));
+  if (depth > MAX_VDEV_DEPTH) throw new ZpoolParseError(`expected \`zpool status -j\` JSON output, but its vdev tree is more than ${MAX_VDEV_DEPTH} levels deep`);
+  return Object.entries(v.vdevs).flatMap(([key, child]) => (isObject(child) ? [vdevFrom(key, child, depth + 1)] : []));
 }
 
-function vdevFrom(key: string, v: Json): Vdev {
+function vdevFrom(key: string, v: Json, depth: number): Vdev {
   const name = str(v.name) ?? key;
   const type = str(v.vdev_type);
   const vdev: Vdev = {
     name,
     kind: (type !== undefined ? KIND_BY_TYPE.get(type) : undefined) ?? vdevKindFromName(name),
     state: str(v.state) ?? '',
-    children: childrenOf(v),
+    children: childrenOf(v, depth),
   };
   const counters = countersOf(v);
   if (counters) vdev.counters = counters;
@@ -183,13 +190,13 @@ function poolFrom(key: string, p: Json): PoolHealth {
   if (root) {
     const counters = countersOf(root);
     if (counters) pool.counters = counters;
-    const data = childrenOf(root);
+    const data = childrenOf(root, 1);
     if (data.length > 0) pool.groups.data = data;
   }
   for (const [k, group] of CLASS_KEYS) {
     const cls = p[k];
     if (!isObject(cls)) continue;
-    const vdevs = Object.entries(cls).flatMap(([n, v]) => (isObject(v) ? [vdevFrom(n, v)] : []));
+    const vdevs = Object.entries(cls).flatMap(([n, v]) => (isObject(v) ? [vdevFrom(n, v, 1)] : []));
     if (vdevs.length > 0) pool.groups[group] = vdevs;
   }
   const errors = errorsFrom(p.error_count);

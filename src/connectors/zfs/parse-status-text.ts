@@ -30,7 +30,12 @@ export class ZpoolParseError extends Error {
 export function quoteFirstLine(text: string): string {
   const line = text.split(/\r?\n/).find((l) => l.trim() !== '');
   if (line === undefined) return 'empty output';
-  const t = line.trim();
+  return quoted(line);
+}
+
+/** Text quoted for an error message, cut to 100 characters: a 1 MB row must not become a 1 MB message every poll. */
+export function quoted(text: string): string {
+  const t = text.trim();
   return `"${t.length > 100 ? `${t.slice(0, 100)}…` : t}"`;
 }
 
@@ -317,6 +322,9 @@ function vdevFromRow(row: string): Vdev {
   return vdev;
 }
 
+/** Deeper than any real vdev tree (root, raidz, replacing, spare, disk). */
+const MAX_TREE_DEPTH = 32;
+
 function configFrom(rows: string[]): { groups: PoolHealth['groups']; counters?: VdevCounters } {
   const out: { groups: PoolHealth['groups']; counters?: VdevCounters } = { groups: {} };
   const headerAt = rows.findIndex((r) => /^\s*NAME\s+STATE\b/.test(r));
@@ -344,6 +352,8 @@ function configFrom(rows: string[]): { groups: PoolHealth['groups']; counters?: 
     }
     const vdev = vdevFromRow(row);
     while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop();
+    // Real trees are a few levels deep; thousands of ever-deeper rows overflowed the stack of every reader of the tree.
+    if (stack.length >= MAX_TREE_DEPTH) throw new ZpoolParseError(`expected a \`zpool status\` config table, but its rows nest more than ${MAX_TREE_DEPTH} levels deep at ${quoted(row)}`);
     const parent = stack.at(-1);
     if (parent) parent.vdev.children.push(vdev);
     else (out.groups[group] ??= []).push(vdev);
