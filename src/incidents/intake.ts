@@ -1,10 +1,11 @@
 /**
- * Where anomalies enter the core, from any source. Commits each group's change to Redis, then
- * queues the incident's next report for when it is due (group_wait / group_interval). The commit
- * is the promise made to the sender: it already put the incident in the outbox with its due time,
- * so queueing happens after the answer, off the request path. If it fails (Redis blip, crash) the
- * outbox keeps it and the sweeper queues it later. The job id is the incident and its due time,
- * so a storm of news about one incident queues one job, and double-queueing is harmless.
+ * Where anomalies enter the core, from any source. Commits each group's change to Redis; the
+ * commit is the promise made to the sender: it already put the incident in the outbox with the
+ * time its next report is due (group_wait / group_interval), atomically. The outbox is then
+ * drained into BullMQ when reports fall due, not on the request path: a timer here queues what
+ * this process committed, many at once (one round trip), and a sweep every few seconds queues what
+ * anyone committed that falls due soon (another process's, or what a crash or a Redis blip left).
+ * The job id is the incident and its due time, so queueing twice is harmless.
  */
 import type { Logger } from '../telemetry/log.ts';
 import { every } from '../util/every.ts';
@@ -14,17 +15,40 @@ import { isLabGroupKey, labGroupKey } from '../connectors/identity.ts';
 import type { Anomaly } from './types.ts';
 
 /**
- * Queues the report of an incident for `due` (ms since the epoch; held back until then);
+ * An incident's report to queue: due at `due` (ms since the epoch; held back until then);
  * `replaced`: the later due time whose job it supersedes; `late`: set when the incident is long
  * overdue, to make a job id of its own (the minute) whatever became of the job for `due`.
  */
-export type EnqueueTriage = (incidentId: string, due: number, replaced?: number, late?: number) => Promise<void>;
+export interface DueReport {
+  incidentId: string;
+  due: number;
+  replaced?: number;
+  late?: number;
+}
+/** Queues the triage jobs of these reports (in one round trip where it can). */
+export type EnqueueTriage = (reports: DueReport[]) => Promise<void>;
 /** The group another connector placed each subject in (a disk in its pool), or null. */
 export type GroupsOf = (subjects: string[]) => Promise<(string | null)[]>;
+
+/** Reports committed here that wait for their due time; past this many, the sweep queues the rest. */
+const MAX_HELD = 50_000;
+/** In a storm, the timer runs at most this often: what fell due meanwhile goes in one batch. */
+const PUMP_GAP_MS = 50;
+/** Jobs queued per round trip. */
+const BATCH = 500;
+/** An outbox entry this long overdue gets a job of its own, once a minute, whatever became of the first. */
+const LATE_MS = 30_000;
 
 export class Intake {
   #stop: (() => void) | undefined;
   #sweeping = false;
+  /** Reports this process committed and has not queued yet: incident id → due time (and the one it replaced). */
+  readonly #held = new Map<string, { due: number; replaced?: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #pumping = false;
+  /** "id|due" the timer queued since the last sweep, which need not queue them again. */
+  readonly #queuedHere = new Set<string>();
 
   constructor(
     private readonly store: IncidentStore,
@@ -83,35 +107,91 @@ export class Intake {
         const fields = { incident: incident.id, revision: incident.revision, kind: incident.kind, severity: incident.severity, title: incident.title, reportDue: new Date(c.due).toISOString() };
         this.log[level](incident.kind === 'opened' ? { ...fields, fingerprint: Object.keys(incident.anomalies) } : fields, `incident ${incident.kind}`);
       }
-      void this.#enqueue(incident.id, c.due, this.log, c.replaced);
+      this.#hold(incident.id, c.due, c.replaced);
     }
     return committed;
   }
 
-  async #enqueue(id: string, due: number, log: Logger, replaced?: number, late?: number): Promise<boolean> {
+  /** Keeps a committed report until it is due; the timer queues it then. */
+  #hold(id: string, due: number, replaced?: number): void {
+    const held = this.#held.get(id);
+    if (!held && this.#held.size >= MAX_HELD) return; // in the outbox all the same: the sweep queues it
+    // A job for the due time replaced exists only if it was queued (by a sweep, anywhere): removed.
+    this.#held.set(id, { due, ...((held?.replaced ?? replaced) ? { replaced: held?.replaced ?? replaced } : {}) });
+    this.#arm(due);
+  }
+
+  #arm(at: number): void {
+    if (at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // unref: a command that commits a change (labwatch incidents resolve) need not wait for it to fall due.
+    this.#timer = setTimeout(() => void this.#pump(), Math.max(0, at - Date.now())).unref();
+  }
+
+  /** Queues the held reports that are due, in batches; re-arms the timer for the next one. */
+  async #pump(): Promise<void> {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#pumping) return this.#arm(Date.now() + PUMP_GAP_MS);
+    this.#pumping = true;
+    const now = Date.now();
+    const due: DueReport[] = [];
+    let next = Infinity;
+    for (const [id, h] of this.#held) {
+      if (h.due > now) next = Math.min(next, h.due);
+      else {
+        due.push({ incidentId: id, ...h });
+        this.#held.delete(id);
+      }
+    }
     try {
-      await this.enqueue(id, due, replaced, late);
+      for (let i = 0; i < due.length; i += BATCH) {
+        const batch = due.slice(i, i + BATCH);
+        if (await this.#enqueue(batch)) for (const r of batch) this.#queuedHere.add(`${r.incidentId}|${r.due}`);
+      }
+    } finally {
+      this.#pumping = false;
+      if (next < Infinity) this.#arm(Math.max(next, Date.now() + PUMP_GAP_MS));
+    }
+  }
+
+  async #enqueue(reports: DueReport[]): Promise<boolean> {
+    if (reports.length === 0) return true;
+    try {
+      await this.enqueue(reports);
       return true;
     } catch (err) {
-      log.warn({ incident: id, err: (err as Error).message }, 'could not queue triage yet; the outbox sweeper will retry');
+      const incidents = reports.slice(0, 5).map((r) => r.incidentId);
+      this.log.warn({ incidents, count: reports.length, err: (err as Error).message }, 'could not queue triage yet; the outbox sweeper will retry');
       return false;
     }
   }
 
-  /** Queues every revision still in the outbox. Safe to run anywhere, any time. */
+  /**
+   * Queues the reports in the outbox that fall due before the next sweep (held back until then),
+   * whoever committed them. Safe to run anywhere, any time: a job already queued is a no-op.
+   */
   async sweep(): Promise<number> {
     if (this.#sweeping) return 0;
     this.#sweeping = true;
     let queued = 0;
     try {
-      // Re-queueing an incident whose job is already queued is a no-op (same job id). One long
-      // overdue gets a job of its own, once a minute, whatever became of the first.
       const now = Date.now();
-      for (const { id, due } of await this.store.pendingOutbox()) {
-        const late = now - due > 30_000 ? Math.floor(now / 60_000) : undefined;
-        if (await this.#enqueue(id, due, this.log, undefined, late)) queued++;
-        else break; // Redis is still away; try again next time
+      const reports: DueReport[] = [];
+      for (const { id, due } of await this.store.pendingOutbox(1000, now + this.sweepEveryMs + 1000)) {
+        // This process's own are queued by its timer when due, unless it is behind.
+        const held = this.#held.get(id);
+        if ((held && held.due === due && due > now) || this.#queuedHere.has(`${id}|${due}`)) continue;
+        this.#held.delete(id);
+        reports.push({ incidentId: id, due, ...(now - due > LATE_MS ? { late: Math.floor(now / 60_000) } : {}) });
       }
+      for (let i = 0; i < reports.length; i += BATCH) {
+        const batch = reports.slice(i, i + BATCH);
+        if (!(await this.#enqueue(batch))) break; // Redis is still away; try again next time
+        queued += batch.length;
+      }
+      this.#queuedHere.clear();
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'outbox sweep skipped: Redis unreachable');
     } finally {
@@ -126,7 +206,11 @@ export class Intake {
     this.#stop = every(this.sweepEveryMs, () => this.sweep(), () => {}); // sweep() logs its own failures
   }
 
+  /** What is held stays in the outbox: the next sweep, here after a restart or anywhere else, queues it. */
   stop(): void {
     this.#stop?.();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 }

@@ -45,6 +45,9 @@ const CLAIM_LEASE_MS = 15 * 60_000;
 /** A job may run a little before its due time by another process's clock. */
 const CLOCK_SLACK_MS = 1000;
 
+/** What #commit returns when the group changed since it was read. */
+const CONFLICT = Symbol('conflict');
+
 export type Claim = { state: 'claimed' | 'resumed' | 'none' | 'busy' } | { state: 'later'; due: number };
 
 export class IncidentStore {
@@ -86,18 +89,31 @@ export class IncidentStore {
   async ingest(batch: Anomaly[], now = new Date()): Promise<Committed | null> {
     if (batch.length === 0) return null;
     const groupKey = batch[0]!.groupKey;
+    // A group this process has not met yet is most likely new (a new alert, or the first of a
+    // storm): its incident is opened in one round trip, the compare-and-set against "no incident".
+    const unmet = !this.#groupHashes.has(groupKey);
     const groupHash = this.#groupHash(groupKey);
-    // The common case, Alertmanager re-sending an unchanged group, needs no lock and no
-    // compare-and-set: it only records the sighting.
     // Each anomaly's digest, once: the repeat check and the commit both need them.
     const digests = batch.flatMap((a) => [a.fingerprint, contentDigest(a)]);
+    if (unmet && !this.#locks.has(groupKey)) {
+      const opened = await this.#serialised(groupKey, () => this.#commit(groupHash, batch, digests, now, null, null, null));
+      if (opened !== CONFLICT) return opened;
+      // The group had an incident after all (another process, or before a restart): the usual way.
+    }
+    // The common case, Alertmanager re-sending an unchanged group, needs no lock and no
+    // compare-and-set: it only records the sighting.
     const repeat = await this.#tryRepeat(groupHash, digests, now);
     if ('incidentId' in repeat) return repeat;
-    // Serialise changes to one group inside this process; the CAS covers other processes.
-    // Without a wait, the state the repeat check returned is still the one to start from.
+    // Without a wait for another change to this group, the state the repeat check returned is
+    // still the one to start from.
+    const first = this.#locks.has(groupKey) ? undefined : repeat.current;
+    return this.#serialised(groupKey, () => this.#ingest(groupKey, groupHash, batch, digests, now, first));
+  }
+
+  /** Serialises changes to one group inside this process; the compare-and-set covers other processes. */
+  async #serialised<T>(groupKey: string, work: () => Promise<T>): Promise<T> {
     const prev = this.#locks.get(groupKey);
-    const first = prev ? undefined : repeat.current;
-    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => this.#ingest(groupKey, groupHash, batch, digests, now, first));
+    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(work);
     this.#locks.set(groupKey, run);
     try {
       return await run;
@@ -133,50 +149,60 @@ export class IncidentStore {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = attempt === 0 && known !== undefined ? known || null : await this.redis.get(groupRedisKey);
       const { incident: current, header: read } = await this.#current(groupHash, raw);
-      const result = mergeAnomalies(current, batch, now.toISOString());
-      if (!result) return null;
-      const { incident, announce } = result;
-      const same = current?.id === incident.id;
-      // The write counter of the header read (or of this process's last write); never parsed twice.
-      const v = ((current as Header | null)?.v ?? 0) + 1;
-      const json = headerOf(incident, v);
-      // Only the anomalies this batch touched are written, unless the record is new or from
-      // before anomalies had a hash of their own.
-      const all = !same || read?.anomalies !== undefined;
-      const written = all ? Object.entries(incident.anomalies) : batch.map((a) => [a.fingerprint, incident.anomalies[a.fingerprint]!] as const);
-      const anomalyArgs = written.flatMap(([fp, state]) => [fp, JSON.stringify(state)]);
-      // Urgent news waits group_wait only: an escalation to critical, or the whole incident resolved.
-      const urgent = incident.status === 'resolved' || (incident.severity === 'critical' && (!same || current.severity !== 'critical'));
-      const { waitMs, intervalMs } = announce ? this.pacingOf(incident) : { waitMs: 0, intervalMs: 0 };
-      const [ok, due, replaced] = await this.redis.labwatchCommit(
-        groupRedisKey,
-        this.#key('incident', incident.id),
-        this.#key('incidents:firing'),
-        this.#key('incidents:resolved'),
-        this.#key('outbox'),
-        this.#key('incidents:recent'),
-        this.#key('content', groupHash),
-        this.#key('pace', incident.id),
-        this.#key('anomalies', incident.id),
-        raw ?? '',
-        json,
-        incident.id,
-        incident.status,
-        same ? '0' : '1',
-        announce ? '1' : '0',
-        String(this.retentionSeconds),
-        String(now.getTime()),
-        urgent ? '1' : '0',
-        String(waitMs),
-        String(intervalMs),
-        String(written.length),
-        ...anomalyArgs,
-        ...digests,
-      );
-      if (ok === 1) this.#remember(groupHash, json, { ...incident, v } as Incident);
-      if (ok === 1) return { incidentId: incident.id, announce, due: Number(due), ...(Number(replaced) > 0 ? { replaced: Number(replaced) } : {}), incident };
+      const committed = await this.#commit(groupHash, batch, digests, now, raw, current, read);
+      if (committed !== CONFLICT) return committed;
     }
     throw new Error(`incidents: group ${groupKey} changed ${MAX_CAS_ATTEMPTS} times during one update; giving up so the sender retries`);
+  }
+
+  /**
+   * Merges `batch` into `current` (the incident whose header in Redis is `raw`; null: none) and
+   * commits it, if the group's header is still `raw`. CONFLICT when it changed meanwhile.
+   */
+  async #commit(groupHash: string, batch: Anomaly[], digests: string[], now: Date, raw: string | null, current: Incident | null, read: Header | null): Promise<Committed | null | typeof CONFLICT> {
+    const result = mergeAnomalies(current, batch, now.toISOString());
+    if (!result) return null;
+    const { incident, announce } = result;
+    const same = current?.id === incident.id;
+    // The write counter of the header read (or of this process's last write); never parsed twice.
+    const v = ((current as Header | null)?.v ?? 0) + 1;
+    const json = headerOf(incident, v);
+    // Only the anomalies this batch touched are written, unless the record is new or from
+    // before anomalies had a hash of their own.
+    const all = !same || read?.anomalies !== undefined;
+    const written = all ? Object.entries(incident.anomalies) : batch.map((a) => [a.fingerprint, incident.anomalies[a.fingerprint]!] as const);
+    const anomalyArgs = written.flatMap(([fp, state]) => [fp, JSON.stringify(state)]);
+    // Urgent news waits group_wait only: an escalation to critical, or the whole incident resolved.
+    const urgent = incident.status === 'resolved' || (incident.severity === 'critical' && (!same || current!.severity !== 'critical'));
+    const { waitMs, intervalMs } = announce ? this.pacingOf(incident) : { waitMs: 0, intervalMs: 0 };
+    const [ok, due, replaced] = await this.redis.labwatchCommit(
+      this.#key('group', groupHash),
+      this.#key('incident', incident.id),
+      this.#key('incidents:firing'),
+      this.#key('incidents:resolved'),
+      this.#key('outbox'),
+      this.#key('incidents:recent'),
+      this.#key('content', groupHash),
+      this.#key('pace', incident.id),
+      this.#key('anomalies', incident.id),
+      raw ?? '',
+      json,
+      incident.id,
+      incident.status,
+      same ? '0' : '1',
+      announce ? '1' : '0',
+      String(this.retentionSeconds),
+      String(now.getTime()),
+      urgent ? '1' : '0',
+      String(waitMs),
+      String(intervalMs),
+      String(written.length),
+      ...anomalyArgs,
+      ...digests,
+    );
+    if (ok !== 1) return CONFLICT;
+    this.#remember(groupHash, json, { ...incident, v } as Incident);
+    return { incidentId: incident.id, announce, due: Number(due), ...(Number(replaced) > 0 ? { replaced: Number(replaced) } : {}), incident };
   }
 
   /** The incident as it is now, including sightings recorded by the repeat path. */
@@ -188,11 +214,11 @@ export class IncidentStore {
   }
 
   /**
-   * Incidents with news not yet reported, soonest due first. Members written before pacing
-   * existed ("id|rev") are converted once, due at once.
+   * Incidents with news not yet reported, soonest due first; `until`: only those due by then (ms).
+   * Members written before pacing existed ("id|rev") are converted once, due at once.
    */
-  async pendingOutbox(limit = 500): Promise<{ id: string; due: number }[]> {
-    const flat = await this.redis.zrange(this.#key('outbox'), '0', String(limit - 1), 'WITHSCORES');
+  async pendingOutbox(limit = 500, until = Infinity): Promise<{ id: string; due: number }[]> {
+    const flat = await this.redis.zrangebyscore(this.#key('outbox'), '-inf', until === Infinity ? '+inf' : until, 'WITHSCORES', 'LIMIT', 0, limit);
     const out: { id: string; due: number }[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const member = flat[i]!;

@@ -136,6 +136,24 @@ export class JobQueues {
     await this.#queues.get(name)!.add(name, data, { jobId: id, ...(delayMs > 0 ? { delay: delayMs } : {}) });
   }
 
+  /**
+   * Queues incidents' reports, one triage job per incident and due time (`triage|<id>|<due>`, or
+   * `…|late<minute>` for one long overdue), all in one round trip; each is held back until it is
+   * due. A job whose due time was brought forward (`replaced`) is removed.
+   */
+  async queueReports(reports: readonly { incidentId: string; due: number; replaced?: number; late?: number }[]): Promise<void> {
+    if (reports.length === 0) return;
+    const now = Date.now();
+    await this.#queues.get('triage')!.addBulk(
+      reports.map(({ incidentId, due, late }) => ({
+        name: 'triage',
+        data: { incidentId, due },
+        opts: { jobId: late === undefined ? jobId('triage', incidentId, due) : jobId('triage', incidentId, due, `late${late}`), ...(due > now ? { delay: due - now } : {}) },
+      })),
+    );
+    for (const { incidentId, replaced } of reports) if (replaced) await this.remove('triage', jobId('triage', incidentId, replaced));
+  }
+
   /** Removes a job that is no longer needed, unless it is running (then it finds nothing to do). */
   async remove(name: QueueName, id: string): Promise<void> {
     await this.#queues.get(name)!.remove(id).catch(() => 0);

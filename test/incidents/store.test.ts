@@ -9,6 +9,7 @@ import { createLogger } from '../../src/telemetry/log.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { twoConnections } from '../helpers/two-processes.ts';
 import { MIXED_AM09, FIRING_AM021 } from '../helpers/payloads.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const prefix = `lwtest-store-${randomBytes(3).toString('hex')}`;
 const of = (body: string) => alertsToAnomalies(parseAlertmanagerPayload(JSON.parse(body)));
@@ -45,17 +46,21 @@ test('a revision committed while the queue is unreachable is queued by the sweep
   const store = new IncidentStore(redis.a, p, 3600);
   const queued: string[] = [];
   let queueUp = false;
+  let tries = 0;
   const intake = new Intake(
     store,
-    async (id, due) => {
+    async (reports) => {
+      tries++;
       if (!queueUp) throw new Error('queue unreachable');
-      queued.push(`${id}|${due}`);
+      queued.push(...reports.map((r) => `${r.incidentId}|${r.due}`));
     },
     silent,
     new Metrics(),
   );
   const [committed] = await intake.accept(of(FIRING_AM021));
   assert.equal(committed!.announce, true);
+  // Due at once (no group_wait here): the intake tries to queue it, and fails.
+  await waitFor('the first attempt to queue the report', () => tries === 1);
   assert.deepEqual(queued, []);
   const due = committed!.due;
   assert.ok(due > 0);
@@ -163,4 +168,18 @@ test('news about one incident is due group_wait after it opened, then group_inte
   const gone = (await store.ingest([{ ...x!, status: 'resolved', severity: 'critical' }], at(50)))!;
   assert.equal(gone.incident!.status, 'resolved');
   assert.equal(gone.due, at(60).getTime(), "the incident's resolution waits group_wait only");
+});
+
+test('a process that never met a group (a restart, a second process) still counts a repeat of it as a sighting, not a new incident', async () => {
+  const p = `${prefix}-unmet`;
+  const first = (await new IncidentStore(redis.a, p, 3600).ingest(of(FIRING_AM021)))!.incident!;
+  // A new store has no memory of the group: it first tries to open the incident in one round trip.
+  const restarted = new IncidentStore(redis.b, p, 3600);
+  const repeat = (await restarted.ingest(of(FIRING_AM021)))!;
+  assert.equal(repeat.incidentId, first.id, 'the same incident');
+  assert.equal(repeat.announce, false, 'no new revision, nothing to report');
+  const stored = (await restarted.getIncident(first.id))!;
+  assert.equal(stored.revision, 1);
+  assert.equal(Object.values(stored.anomalies)[0]!.repeats, 1, 'recorded as a sighting');
+  assert.deepEqual(await redis.a.keys(`${p}:incident:*`), [`${p}:incident:${first.id}`], 'one incident in Redis');
 });
