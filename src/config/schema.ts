@@ -210,8 +210,8 @@ const networkConfig = z
   .prefault({});
 
 /** What one labwatch process does when several share a Redis (see README "Several nodes, one Redis"). */
-export const ROLES = ['all', 'collector', 'worker'] as const;
-export type Role = (typeof ROLES)[number];
+const ROLES = ['all', 'collector', 'worker'] as const;
+type Role = (typeof ROLES)[number];
 
 export const configSchema = z.strictObject({
   /** The name this node's observations carry (its drives, pools, filesystems, interfaces); default: the machine's hostname. */

@@ -5,7 +5,7 @@ const SENTINEL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([
 const ENDPOINT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
 
 /** The form a Sentinel address takes, for errors. */
-export const SENTINEL_FORM = 'redis+sentinel://[[user]:password@]host[:port][,host[:port]…]/<master name>[/<db>]';
+const SENTINEL_FORM = 'redis+sentinel://[[user]:password@]host[:port][,host[:port]…]/<master name>[/<db>]';
 
 const decode = (part: string, what: string): string => {
   try {
