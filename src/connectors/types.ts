@@ -62,6 +62,12 @@ export interface Observation {
    * host. The watcher sets it for collectors of a `local` connector.
    */
   local?: boolean;
+  /**
+   * How far the wall clock jumped (an NTP step, a resume from suspend) since the previous run of
+   * the same collector in this process, beyond the time that really passed (the monotonic clock):
+   * set by the watcher when it is a second or more. A rule's `for:` does not count it as time held.
+   */
+  clockStepMs?: number;
 }
 
 /** The numbers of an observation at one time, as kept in history. */

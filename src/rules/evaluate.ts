@@ -17,21 +17,20 @@ export interface RuleState {
   firing: boolean;
   /** how long the condition has held, summed from the gaps between readings (ms); absent in state from older versions */
   heldMs?: number;
-  /** the last reading's time and the gap before it: a gap far longer than the usual one is a clock step, not time held */
+  /** the last reading's time */
   last?: string;
-  gapMs?: number;
 }
 
 /**
- * The time a reading adds to how long a condition has held: the gap since the last reading, never
- * negative (the clock stepped back) and at most twice the gap before it (the clock stepped
- * forward, as NTP does after a suspend: an hour's jump must not fire a `for: 10m` rule at once).
+ * How long a condition has held after this reading: the time held so far plus the gap since the
+ * last reading, less any step of the wall clock the watcher measured in between (an NTP step of
+ * an hour must not fire a `for: 10m` rule at once), and never negative (a step back). Without a
+ * measured step, the wall clock's gap counts in full: readings late or uneven still add up.
  */
-function heldFor(prior: RuleState, at: string): { heldMs: number; gapMs: number } {
-  if (!prior.last) return { heldMs: 0, gapMs: 0 };
-  const gap = Math.max(0, Date.parse(at) - Date.parse(prior.last));
-  const counted = prior.gapMs ? Math.min(gap, 2 * prior.gapMs) : gap;
-  return { heldMs: (prior.heldMs ?? 0) + counted, gapMs: gap || (prior.gapMs ?? 0) };
+function heldFor(prior: RuleState, obs: Observation): number {
+  if (!prior.last) return 0;
+  const gap = Date.parse(obs.at) - Date.parse(prior.last) - (obs.clockStepMs ?? 0);
+  return (prior.heldMs ?? 0) + Math.max(0, gap);
 }
 
 export type Verdict = 'firing' | 'resolved' | 'pending' | 'inactive' | 'error';
@@ -161,9 +160,9 @@ export function evaluateRule(rule: Rule, obs: Observation, ctx: CelContext, stat
   const since = prior.since ?? obs.at;
   const count = prior.count + 1;
   // state written before heldMs existed: the wall-clock difference, as it was measured then
-  const { heldMs, gapMs } = prior.since && prior.heldMs === undefined ? { heldMs: Date.parse(obs.at) - Date.parse(prior.since), gapMs: 0 } : heldFor(prior, obs.at);
+  const heldMs = prior.since && prior.heldMs === undefined ? Date.parse(obs.at) - Date.parse(prior.since) : heldFor(prior, obs);
   const firing = prior.firing || (count >= rule.forCount && heldMs >= rule.forMs);
-  const next: RuleState = { since, count, firing, heldMs, last: obs.at, ...(gapMs ? { gapMs } : {}) };
+  const next: RuleState = { since, count, firing, heldMs, last: obs.at };
   if (!firing) return { rule, verdict: 'pending', state: next };
   let severity = rule.severity;
   for (const e of rule.escalate) {

@@ -30,6 +30,8 @@ export class Watcher {
   readonly #runs: Counter<'collector' | 'outcome'>;
   readonly #duration: Histogram<'collector'>;
   readonly #observed: Gauge<'source' | 'kind' | 'subject' | 'key'>;
+  /** each collector's previous run by the wall and the monotonic clock: their difference is a clock step */
+  readonly #clock = new Map<string, { wall: number; mono: number }>();
   /** each collector's last run in this process, for the dashboard's status */
   readonly #last = new Map<string, { at: string; ok: boolean; error: string; observations: number }>();
 
@@ -45,6 +47,8 @@ export class Watcher {
      * (`local`) once per host, one that reads the lab's APIs once for the whole lab.
      */
     private readonly coordinator?: RunCoordinator,
+    /** the wall and monotonic clocks (tests step the wall one) */
+    private readonly clock: { wall: () => number; mono: () => number } = { wall: Date.now, mono: () => performance.now() },
   ) {
     this.#runs = new Counter({ name: 'labwatch_collector_runs_total', help: 'Collector runs by outcome (ok, error, timeout).', labelNames: ['collector', 'outcome'], registers: [registry] });
     this.#duration = new Histogram({ name: 'labwatch_collector_duration_seconds', help: 'How long a collector run took, rules included.', labelNames: ['collector'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
@@ -66,6 +70,8 @@ export class Watcher {
       if (opts.now) observations = observations.map((o) => ({ ...o, at: opts.now!.toISOString() }));
       // What this machine read of itself: its pools, filesystems and interfaces are its own.
       if (s.local) observations = observations.map((o) => ({ ...o, local: true }));
+      const step = this.#clockStep(name);
+      if (step !== undefined) observations = observations.map((o) => ({ ...o, clockStepMs: step }));
     } catch (e) {
       error = signal.aborted ? `timed out after ${s.timeoutMs} ms` : (e as Error).message;
       this.#runs.inc({ collector: name, outcome: signal.aborted ? 'timeout' : 'error' });
@@ -94,6 +100,18 @@ export class Watcher {
     if (!opts.dryRun) this.#last.set(name, { at: new Date().toISOString(), ok: error === undefined, error: error ?? '', observations: observations.length - 1 });
     end();
     return { ...result, observations, ...(error ? { error } : {}) };
+  }
+
+  /** How far the wall clock jumped since this collector's previous run here, beyond the time that passed (≥ 1 s), else undefined. */
+  #clockStep(name: string): number | undefined {
+    const now = { wall: this.clock.wall(), mono: this.clock.mono() };
+    const before = this.#clock.get(name);
+    this.#clock.set(name, now);
+    if (!before) return undefined;
+    const step = now.wall - before.wall - (now.mono - before.mono);
+    if (Math.abs(step) < 1_000) return undefined;
+    this.log.warn({ collector: name, stepMs: Math.round(step) }, 'the wall clock jumped since the last run; rules do not count the jump as time held');
+    return Math.round(step);
   }
 
   /** Every scheduled collector with its last run here (none yet: at is empty). */
