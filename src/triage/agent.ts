@@ -41,7 +41,6 @@ export interface AgentSettings {
 class Fallback extends Error {}
 
 export class AiTriager implements Triager {
-  readonly #client: Anthropic;
   readonly #scrub: (s: string) => string;
 
   constructor(
@@ -53,7 +52,6 @@ export class AiTriager implements Triager {
     private readonly log: Logger,
     secrets: string[],
   ) {
-    this.#client = new Anthropic({ apiKey: s.apiKey, ...(s.baseURL ? { baseURL: s.baseURL } : {}), maxRetries: 2, timeout: 60_000 });
     this.#scrub = makeScrubber(secrets);
   }
 
@@ -85,6 +83,20 @@ export class AiTriager implements Triager {
     const byName = new Map(offered.map((t) => [t.name, t]));
     // Content as blocks from the start: what a request marks for the cache is byte-identical when the next one resends it.
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: [{ type: 'text', text: this.#scrub(incidentMessage(incident)) }] }];
+    // One client per investigation, whose fetch remembers the last answer's status: when the budget
+    // ends a retry's wait (429, 529 with Retry-After), the report says what the API answered.
+    let answered: number | undefined;
+    const client = new Anthropic({
+      apiKey: this.s.apiKey,
+      ...(this.s.baseURL ? { baseURL: this.s.baseURL } : {}),
+      maxRetries: 2,
+      timeout: 60_000,
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        answered = res.status;
+        return res;
+      },
+    });
     const seen = new Set<string>();
     let calls = 0;
     let invalid = 0;
@@ -98,7 +110,8 @@ export class AiTriager implements Triager {
       // The timeout is per attempt and the SDK retries a timed-out one (twice): a hanging API took
       // three budgets. The signal ends the retries too when the budget is spent.
       const left = Math.max(1000, this.s.budgetMs - elapsed);
-      const response = await this.#client.messages.create(
+      answered = undefined;
+      const response = await client.messages.create(
         {
           model: this.s.model,
           max_tokens: this.s.maxTokens,
@@ -109,7 +122,9 @@ export class AiTriager implements Triager {
         },
         { timeout: left, signal: AbortSignal.timeout(left) },
       ).catch((e: unknown) => {
-        throw e instanceof Anthropic.APIUserAbortError ? new Fallback(`${serverName(this.s)} did not answer in time`) : e;
+        if (!(e instanceof Anthropic.APIUserAbortError)) throw e;
+        const said = answered === 429 ? ' (rate limited)' : answered === 529 ? ' (overloaded)' : '';
+        throw new Fallback(answered && answered >= 400 ? `${serverName(this.s)} answered ${answered}${said} and was still retrying when the budget ran out` : `${serverName(this.s)} did not answer in time`);
       });
       usage.input += response.usage.input_tokens;
       usage.output += response.usage.output_tokens;
@@ -190,7 +205,7 @@ function markLatest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[
 
 /** An API failure in words for the report: which error, after the SDK's retries. */
 export function describeApiError(e: unknown, server = 'the Anthropic API'): string {
-  if (e instanceof Anthropic.APIConnectionTimeoutError) return `${server} did not answer in time`;
+  if (e instanceof Anthropic.APIConnectionTimeoutError || e instanceof Anthropic.APIUserAbortError) return `${server} did not answer in time`;
   if (e instanceof Anthropic.APIConnectionError) return `${server} could not be reached`;
   if (e instanceof Anthropic.APIError) return `${server} answered ${e.status ?? '?'}${e.status === 529 ? ' (overloaded)' : e.status === 429 ? ' (rate limited)' : ''} after retries`;
   return (e as Error).message;

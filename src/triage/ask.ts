@@ -89,6 +89,7 @@ export async function ask(
   const tokens: Usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
   const done = (answer: string, turns: number): AskResult => ({ answer, turns, calls: ctx.made, tokens, usd: Math.round(usdOf(tokens, s) * 1e6) / 1e6 });
   let n = 0;
+  const budget = AbortSignal.timeout(s.budgetMs);
   for (let turn = 1; turn <= s.maxTurns; turn++) {
     const last = turn === s.maxTurns || ctx.made >= s.maxToolCalls;
     if (last) withText(messages, ASK_LAST_TURN);
@@ -102,7 +103,8 @@ export async function ask(
         tool_choice: last ? { type: 'none' } : { type: 'auto' },
         messages,
       },
-      o.signal ? { signal: o.signal } : undefined,
+      // The budget ends the SDK's retries too (its timeout is per attempt), as well as a closed tab.
+      { signal: o.signal ? AbortSignal.any([o.signal, budget]) : budget },
     );
     tokens.input += r.usage.input_tokens;
     tokens.output += r.usage.output_tokens;

@@ -57,6 +57,8 @@ after(async () => {
 
 const cases: [string, Step[], RegExp][] = [
   ['overloaded (529 on every try)', [1, 2, 3].map(() => ({ status: 529, type: 'overloaded_error' })), /AI triage failed \(the Anthropic API answered 529 \(overloaded\) after retries\)/],
+  // The API asks to wait longer than the budget: the budget ends the wait, and the report says what the API answered.
+  ['rate limited (429, Retry-After 30 s)', [{ status: 429, type: 'rate_limit_error', retryAfter: 30 }], /AI triage failed \(the Anthropic API answered 429 \(rate limited\) and was still retrying when the budget ran out\)/],
   ['failing (500 on every try)', [1, 2, 3].map(() => ({ status: 500, type: 'api_error' })), /AI triage failed \(the Anthropic API answered 500[^)]*\)/],
   ['hanging (takes the request, never answers)', [1, 2, 3].map(() => ({ hang: true as const })), /AI triage failed \(the Anthropic API did not answer in time\)/],
 ];

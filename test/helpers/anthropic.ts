@@ -13,7 +13,7 @@ export type Step =
   | { text: string }
   /** the report written as JSON text instead of a submit_report call, as local models do */
   | { json: unknown; fenced?: boolean }
-  | { status: number; type: string }
+  | { status: number; type: string; retryAfter?: number }
   | { hang: true };
 
 export interface Recorded {
@@ -45,7 +45,7 @@ export class ScriptedAnthropic {
         const step = this.#script.shift() ?? { text: 'script exhausted' };
         if ('hang' in step) return; // never answers
         if ('status' in step) {
-          res.writeHead(step.status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: step.type, message: step.type } }));
+          res.writeHead(step.status, { 'Content-Type': 'application/json', ...(step.retryAfter !== undefined ? { 'Retry-After': String(step.retryAfter) } : {}) }).end(JSON.stringify({ type: 'error', error: { type: step.type, message: step.type } }));
           return;
         }
         const content: unknown[] = [];
