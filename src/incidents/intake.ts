@@ -36,6 +36,9 @@ const MAX_HELD = 50_000;
 const PUMP_GAP_MS = 50;
 /** Jobs queued per round trip. */
 const BATCH = 500;
+/** The sweep reads the outbox this many entries at a time, and queues at most SWEEP_MAX per sweep. */
+const PAGE = 1000;
+const SWEEP_MAX = 10_000;
 /** An outbox entry this long overdue gets a job of its own, once a minute, whatever became of the first. */
 const LATE_MS = 30_000;
 
@@ -126,7 +129,8 @@ export class Intake {
     clearTimeout(this.#timer);
     this.#timerAt = at;
     // unref: a command that commits a change (labwatch incidents resolve) need not wait for it to fall due.
-    this.#timer = setTimeout(() => void this.#pump(), Math.max(0, at - Date.now())).unref();
+    // clamped: Node fires a delay past 2^31 - 1 ms (24.8 days: a long group_interval) at once
+    this.#timer = setTimeout(() => void this.#pump(), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now()))).unref();
   }
 
   /** Queues the held reports that are due, in batches; re-arms the timer for the next one. */
@@ -179,12 +183,18 @@ export class Intake {
     try {
       const now = Date.now();
       const reports: DueReport[] = [];
-      for (const { id, due } of await this.store.pendingOutbox(1000, now + this.sweepEveryMs + 1000)) {
-        // This process's own are queued by its timer when due, unless it is behind.
-        const held = this.#held.get(id);
-        if ((held && held.due === due && due > now) || this.#queuedHere.has(`${id}|${due}`)) continue;
-        this.#held.delete(id);
-        reports.push({ incidentId: id, due, ...(now - due > LATE_MS ? { late: Math.floor(now / 60_000) } : {}) });
+      // Page by page: entries skipped here (held by this process's timer, queued but not yet
+      // claimed) must not hide the ones behind them, such as what a killed process left.
+      for (let offset = 0; reports.length < SWEEP_MAX; offset += PAGE) {
+        const page = await this.store.pendingOutbox(PAGE, now + this.sweepEveryMs + 1000, offset);
+        for (const { id, due } of page) {
+          // This process's own are queued by its timer when due, unless it is behind.
+          const held = this.#held.get(id);
+          if ((held && held.due === due && due > now) || this.#queuedHere.has(`${id}|${due}`)) continue;
+          this.#held.delete(id);
+          reports.push({ incidentId: id, due, ...(now - due > LATE_MS ? { late: Math.floor(now / 60_000) } : {}) });
+        }
+        if (page.length < PAGE) break;
       }
       for (let i = 0; i < reports.length; i += BATCH) {
         const batch = reports.slice(i, i + BATCH);

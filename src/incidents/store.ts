@@ -217,8 +217,8 @@ export class IncidentStore {
    * Incidents with news not yet reported, soonest due first; `until`: only those due by then (ms).
    * Members written before pacing existed ("id|rev") are converted once, due at once.
    */
-  async pendingOutbox(limit = 500, until = Infinity): Promise<{ id: string; due: number }[]> {
-    const flat = await this.redis.zrangebyscore(this.#key('outbox'), '-inf', until === Infinity ? '+inf' : until, 'WITHSCORES', 'LIMIT', 0, limit);
+  async pendingOutbox(limit = 500, until = Infinity, offset = 0): Promise<{ id: string; due: number }[]> {
+    const flat = await this.redis.zrangebyscore(this.#key('outbox'), '-inf', until === Infinity ? '+inf' : until, 'WITHSCORES', 'LIMIT', offset, limit);
     const out: { id: string; due: number }[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const member = flat[i]!;
