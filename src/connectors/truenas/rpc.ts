@@ -51,15 +51,29 @@ interface Pending {
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 const BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 30_000, 60_000];
 
-/** `{"$date": ms}` → ISO 8601, everywhere in an answer (the rest of TrueNAS's extended JSON is left as is). */
-function decodeDates(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decodeDates);
+/** How deep an answer may nest: TrueNAS's deepest (a pool's vdev tree) is under 10 levels. */
+const MAX_DEPTH = 64;
+
+/**
+ * `{"$date": ms}` → ISO 8601, everywhere in `method`'s answer (the rest of TrueNAS's extended JSON is
+ * left as is; a `$date` outside what a Date holds becomes null, an unknown time). Keys are copied as
+ * own properties, so a `"__proto__"` key in an answer stays data and never becomes a prototype. An
+ * answer nested more than MAX_DEPTH levels is refused with a bad_response RpcError: it runs inside
+ * the WebSocket's message handler, where a stack overflow would escape every caller.
+ */
+export function decodeDates(v: unknown, method: string, depth = 0): unknown {
+  if (depth > MAX_DEPTH)
+    throw new RpcError('bad_response', `TrueNAS ${method} answered JSON nested more than ${MAX_DEPTH} levels deep; labwatch does not read it (please report it with the TrueNAS version)`, method);
+  if (Array.isArray(v)) return v.map((x) => decodeDates(x, method, depth + 1));
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === '$date' && typeof o.$date === 'number') return new Date(o.$date).toISOString();
+    if (keys.length === 1 && keys[0] === '$date' && typeof o.$date === 'number') {
+      const when = new Date(o.$date);
+      return Number.isNaN(when.getTime()) ? null : when.toISOString();
+    }
     const out: Record<string, unknown> = {};
-    for (const k of keys) out[k] = decodeDates(o[k]);
+    for (const k of keys) Object.defineProperty(out, k, { value: decodeDates(o[k], method, depth + 1), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;
@@ -232,7 +246,15 @@ export class TrueNasRpc {
     if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number') return; // a notification (collection_update)
     const p = this.#pending.get(msg.id);
     if (!p) return; // answered after its timeout
-    if (!msg.error) return p.resolve(decodeDates(msg.result));
+    if (!msg.error) {
+      let result: unknown;
+      try {
+        result = decodeDates(msg.result, p.method);
+      } catch (e) {
+        return p.reject(e as RpcError);
+      }
+      return p.resolve(result);
+    }
     const { code, message, data: d } = msg.error;
     const why = d?.reason ?? message ?? 'no reason given';
     if (d?.errname === 'EACCES' || d?.errname === 'EPERM')
