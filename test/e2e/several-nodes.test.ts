@@ -87,9 +87,11 @@ before(async () => {
     start('pve1', { role: 'collector', host: 'pve1', zfs: true }),
     start('pve1-again', { role: 'collector', host: 'pve1', zfs: true }),
     start('pve2', { role: 'collector', host: 'pve2', zfs: true }),
-    start('worker-a', { role: 'worker', host: 'box-a' }),
-    start('worker-b', { role: 'worker', host: 'box-b' }),
   ]);
+  // The workers start once both nodes' pools are read, so their first digest has them to list
+  // (a digest is one per minute: one sent before would leave the pools to the next minute's).
+  await waitFor('both nodes\' pools in the overview', async () => (await redis.hkeys(`${PREFIX}:obs:latest`)).filter((k) => /^pool:mypool@pve[12]$/.test(k)).length === 2 || undefined, 20_000);
+  await Promise.all([start('worker-a', { role: 'worker', host: 'box-a' }), start('worker-b', { role: 'worker', host: 'box-b' })]);
 });
 
 after(async () => {
