@@ -65,13 +65,18 @@ async function installSystemd(opts: InstallOptions): Promise<void> {
   if (real) preconditions(dry, say);
   const node = process.execPath;
   const bin = join(PACKAGE, 'bin', 'labwatch.js');
+  // Into a staging root (--root) the unit is not started here: what would stop it is said, not refused.
+  const problem = (why: string) => {
+    if (real) throw new InstallError(why);
+    say(`  note: ${why}`);
+  };
   for (const p of [node, bin, PACKAGE]) {
     if (!/^\/[A-Za-z0-9/._+@-]*$/.test(p))
-      throw new InstallError(`${p}: a path systemd would need quoting for (spaces, %, $ or quotes); move the checkout to a plain path such as /opt/labwatch`);
+      problem(`${p}: a path systemd would need quoting for (spaces, %, $ or quotes); move the checkout to a plain path such as /opt/labwatch`);
     // the unit's ProtectHome= and PrivateTmp= hide these from the service: it would not start
     const hidden = /^\/(home|root|run\/user|tmp|var\/tmp)(\/|$)/.exec(p);
     if (hidden)
-      throw new InstallError(`${p} is under /${hidden[1]}, which the service cannot see (ProtectHome=, PrivateTmp=); use a node from /usr (Node.js 20 or later: Debian 13's nodejs, or NodeSource's packages on Debian 12) and a checkout in /opt/labwatch`);
+      problem(`${p} is under /${hidden[1]}, which the service cannot see (ProtectHome=, PrivateTmp=); use a node from /usr (Node.js 20 or later: Debian 13's nodejs, or NodeSource's packages on Debian 12) and a checkout in /opt/labwatch`);
   }
   if (!existsSync(join(PACKAGE, 'dist', 'cli.js')))
     say(`  note: ${PACKAGE} has no build (dist/cli.js); the service would compile the sources at every start. Run npm run build there first.`);
