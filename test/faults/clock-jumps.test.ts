@@ -35,7 +35,7 @@ const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/us
 
 describe('the digest of a real process whose wall clock steps', () => {
   if (!LIBFAKETIME) {
-    test('skipped: libfaketime is not installed (apt-get install faketime)', { skip: true }, () => {});
+    test('skipped: libfaketime is not installed (apt-get install faketime)', { skip: 'libfaketime is not installed (apt-get install faketime)' }, () => {});
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'labwatch-clock-'));
